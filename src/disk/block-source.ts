@@ -1,0 +1,47 @@
+/**
+ * A BlockSource is the only way gptdoctor touches a disk: raw image files, virtual-disk
+ * containers and native devices all present the same byte-addressed view of the *virtual*
+ * disk. Reads are explicit and small, so a 2 TiB sparse image costs only the sectors asked for.
+ */
+export type SourceFormat = 'raw' | 'vhd' | 'vhdx' | 'qcow2' | 'vmdk' | 'device' | 'memory';
+
+export interface BlockSource {
+  /** What the user named (path or device). */
+  readonly path: string;
+  readonly format: SourceFormat;
+  /** Size of the virtual disk in bytes. */
+  readonly size: number;
+  /**
+   * Logical sector size the container or device declares (VHDX metadata, BLKSSZGET, …).
+   * Undefined for raw image files, where only the GPT itself can tell.
+   */
+  readonly declaredSectorSize?: number;
+  /** Physical sector size, where the container or device declares one. */
+  readonly physicalSectorSize?: number;
+  /** False for sources opened read-only. */
+  readonly writable: boolean;
+  /**
+   * Reads `length` bytes at `offset`. The result is shorter than `length` only when the
+   * range runs past the end of the disk (it is empty when `offset >= size`).
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Writes whole buffers; only present on sources opened for writing. */
+  write?(offset: number, data: Uint8Array): Promise<void>;
+  /** Makes earlier writes durable (fsync / FlushFileBuffers). */
+  flush?(): Promise<void>;
+  close(): Promise<void>;
+  /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
+  readonly bytesRead: number;
+}
+
+/** An error gptdoctor expects and explains; the CLI prints `message` and exits 2, never a stack. */
+export class DiskError extends Error {
+  constructor(
+    /** Stable machine-readable code: ENOENT, EACCES, EBUSY, EROFS, EISDIR, ENOTGPT, EFORMAT, EINVAL, … */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DiskError';
+  }
+}

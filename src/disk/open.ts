@@ -1,0 +1,90 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { DiskError, type BlockSource } from './block-source.js';
+import { FileSource, ioError } from './file-source.js';
+import { MemorySource } from './memory-source.js';
+
+export interface OpenOptions {
+  /** Open for writing; read-only commands never set this. */
+  writable?: boolean;
+}
+
+/** Largest gzip-compressed image decompressed into memory (Node buffers stop at 4 GiB). */
+const MAX_GZIP_IMAGE = 4 * 1024 * 1024 * 1024 - 1;
+
+/** Container signatures, checked by content and never by file extension. */
+export type ContainerKind = 'raw' | 'vhdx' | 'vhd-dynamic' | 'vhd-fixed' | 'qcow2' | 'vmdk' | 'gzip';
+
+export function sniffContainer(head: Uint8Array, tail: Uint8Array): ContainerKind {
+  const ascii = (b: Uint8Array, from: number, len: number): string => String.fromCharCode(...b.subarray(from, from + len));
+  if (ascii(head, 0, 8) === 'vhdxfile') return 'vhdx';
+  if (ascii(head, 0, 8) === 'conectix') return 'vhd-dynamic';
+  if (head[0] === 0x51 && head[1] === 0x46 && head[2] === 0x49 && head[3] === 0xfb) return 'qcow2';
+  if (ascii(head, 0, 4) === 'KDMV' || ascii(head, 0, 21) === '# Disk DescriptorFile') return 'vmdk';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  // A fixed VHD is raw data with a 512-byte footer (older tools: 511) at the very end.
+  if (ascii(tail, tail.length - 512, 8) === 'conectix' || ascii(tail, tail.length - 511, 8) === 'conectix') return 'vhd-fixed';
+  return 'raw';
+}
+
+const CONTAINER_NAMES: Record<ContainerKind, string> = {
+  raw: 'raw image',
+  vhdx: 'VHDX',
+  'vhd-dynamic': 'dynamic VHD',
+  'vhd-fixed': 'fixed VHD',
+  qcow2: 'qcow2',
+  vmdk: 'VMDK',
+  gzip: 'gzip-compressed image',
+};
+
+/**
+ * Opens a disk image or device and returns the BlockSource for the virtual disk inside it.
+ * Block devices and VHD/VHDX/qcow2/VMDK containers get their own backends; until one exists
+ * for a container, opening it fails with a clear EFORMAT error rather than misreading it as raw.
+ */
+export async function openDisk(path: string, options: OpenOptions = {}): Promise<BlockSource> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw ioError(err, path, 'open');
+  }
+  if (info.isDirectory()) throw new DiskError('EISDIR', `${path} is a directory, not a disk image`);
+  if (info.isBlockDevice() || info.isCharacterDevice()) {
+    throw new DiskError('ENODEV', `${path} is a device; reading devices needs the native addon (npm run build:native), which is not built yet`);
+  }
+  const file = await FileSource.open(path, options);
+  try {
+    const head = await file.read(0, 512);
+    const tail = file.size >= 1024 ? await file.read(file.size - 512, 512) : new Uint8Array(0);
+    const kind = sniffContainer(head, tail);
+    if (kind === 'raw') return file;
+    await file.close();
+    if (kind === 'gzip') {
+      if (options.writable) throw new DiskError('EROFS', `${path} is gzip-compressed: decompress it before writing to it`);
+      return new MemorySource(path, await gunzipFile(path), false, 'raw');
+    }
+    throw new DiskError('EFORMAT', `${path} is a ${CONTAINER_NAMES[kind]} container, which this version of gptdoctor cannot read yet`);
+  } catch (err) {
+    await file.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function gunzipFile(path: string): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of createReadStream(path).pipe(createGunzip())) {
+      total += (chunk as Buffer).length;
+      if (total > MAX_GZIP_IMAGE) throw new DiskError('EFBIG', `${path} decompresses to more than 4 GiB; decompress it to a file first`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof DiskError) throw err;
+    throw new DiskError('EFORMAT', `${path} looks gzip-compressed but cannot be decompressed: ${(err as Error).message}`);
+  }
+  const joined = Buffer.concat(chunks, total);
+  return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
+}

@@ -1,0 +1,11 @@
+import CRC32 from 'crc-32';
+
+/** CRC-32 (IEEE 802.3, as GPT uses it) of `bytes`, as an unsigned 32-bit number. */
+export function crc32(bytes: Uint8Array): number {
+  return CRC32.buf(bytes) >>> 0;
+}
+
+/** Formats a CRC the way the JSON contract shows it: 0x + 8 uppercase hex digits. */
+export function formatCrc(value: number): string {
+  return '0x' + (value >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}

@@ -1,0 +1,101 @@
+import { attributeNames } from './attributes.js';
+import { crc32 } from './crc32.js';
+import { decodeGuid, encodeGuid, isZeroGuid } from './guid.js';
+import { put64, u64, u64big } from './le.js';
+
+/** Offset and length of the name field inside an entry. */
+const NAME_OFFSET = 56;
+export const NAME_MAX_UNITS = 36;
+
+/** One slot of a partition entry array, decoded. */
+export interface GptEntry {
+  /** 1-based slot number, as gdisk and sfdisk count. */
+  index: number;
+  typeGuid: string;
+  uniqueGuid: string;
+  firstLba: number;
+  lastLba: number;
+  attributes: bigint;
+  name: string;
+  /** The entry's own bytes (entrySize long); the encoder starts from them so reserved bytes survive. */
+  raw: Uint8Array;
+}
+
+export function isUsedEntry(bytes: Uint8Array, offset = 0): boolean {
+  return !isZeroGuid(bytes, offset);
+}
+
+/** Decodes one entry from its bytes. */
+export function decodeEntry(raw: Uint8Array, index: number): GptEntry {
+  return {
+    index,
+    typeGuid: decodeGuid(raw, 0),
+    uniqueGuid: decodeGuid(raw, 16),
+    firstLba: u64(raw, 32),
+    lastLba: u64(raw, 40),
+    attributes: u64big(raw, 48),
+    name: decodeName(raw.subarray(NAME_OFFSET, NAME_OFFSET + NAME_MAX_UNITS * 2)),
+    raw,
+  };
+}
+
+/**
+ * The used entries (non-zero type GUID) of an array, each with its real slot index.
+ * Unused slots are skipped without decoding, so a 32,768-slot array with 3 partitions is cheap.
+ */
+export function decodeUsedEntries(array: Uint8Array, entrySize: number, entryCount: number): GptEntry[] {
+  const used: GptEntry[] = [];
+  const slots = Math.min(entryCount, Math.floor(array.length / entrySize));
+  for (let i = 0; i < slots; i++) {
+    const offset = i * entrySize;
+    if (isUsedEntry(array, offset)) used.push(decodeEntry(array.subarray(offset, offset + entrySize), i + 1));
+  }
+  return used;
+}
+
+/** UTF-16LE up to the first NUL code unit; surrogate pairs stay whole, lone ones become U+FFFD. */
+export function decodeName(bytes: Uint8Array): string {
+  let units = 0;
+  while (units * 2 + 1 < bytes.length && (bytes[units * 2] !== 0 || bytes[units * 2 + 1] !== 0)) units++;
+  return new TextDecoder('utf-16le').decode(bytes.subarray(0, units * 2));
+}
+
+/** Name as UTF-16 code units; throws a RangeError a person can read when it does not fit. */
+export function encodeName(name: string): Uint8Array {
+  const out = new Uint8Array(NAME_MAX_UNITS * 2);
+  if (name.length > NAME_MAX_UNITS) {
+    throw new RangeError(`partition name "${name}" is ${name.length} UTF-16 code units long; GPT allows at most ${NAME_MAX_UNITS}`);
+  }
+  if (name.includes('\0')) throw new RangeError('partition name must not contain NUL characters');
+  for (let i = 0; i < name.length; i++) {
+    const unit = name.charCodeAt(i);
+    out[i * 2] = unit & 0xff;
+    out[i * 2 + 1] = unit >>> 8;
+  }
+  return out;
+}
+
+export type EntryFields = Pick<GptEntry, 'typeGuid' | 'uniqueGuid' | 'firstLba' | 'lastLba' | 'attributes' | 'name'>;
+
+/**
+ * Encodes entry fields over a copy of `base` (the slot's current bytes). The name field is
+ * rewritten only when the name changed, so odd bytes after a NUL survive an unrelated edit.
+ */
+export function encodeEntry(fields: EntryFields, base: Uint8Array): Uint8Array {
+  const e = new Uint8Array(base);
+  encodeGuid(fields.typeGuid, e, 0);
+  encodeGuid(fields.uniqueGuid, e, 16);
+  put64(e, 32, fields.firstLba);
+  put64(e, 40, fields.lastLba);
+  put64(e, 48, fields.attributes);
+  if (decodeName(e.subarray(NAME_OFFSET, NAME_OFFSET + NAME_MAX_UNITS * 2)) !== fields.name) {
+    e.set(encodeName(fields.name), NAME_OFFSET);
+  }
+  return e;
+}
+
+export function arrayCrc(array: Uint8Array, entryCount: number, entrySize: number): number {
+  return crc32(array.subarray(0, entryCount * entrySize));
+}
+
+export { attributeNames };

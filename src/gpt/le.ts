@@ -1,0 +1,45 @@
+/** Little-endian field access on byte arrays that may be shorter than the field (reads give 0). */
+
+export function u16(b: Uint8Array, off: number): number {
+  return (b[off] ?? 0) | ((b[off + 1] ?? 0) << 8);
+}
+
+export function u32(b: Uint8Array, off: number): number {
+  return ((b[off] ?? 0) | ((b[off + 1] ?? 0) << 8) | ((b[off + 2] ?? 0) << 16)) + (b[off + 3] ?? 0) * 0x1000000;
+}
+
+/** 64-bit field as a JS number; values above 2^53 lose precision (callers validate against disk size). */
+export function u64(b: Uint8Array, off: number): number {
+  return u32(b, off) + u32(b, off + 4) * 0x1_0000_0000;
+}
+
+export function u64big(b: Uint8Array, off: number): bigint {
+  return BigInt(u32(b, off)) | (BigInt(u32(b, off + 4)) << 32n);
+}
+
+export function put16(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+}
+
+export function put32(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+  b[off + 2] = (v >>> 16) & 0xff;
+  b[off + 3] = (v >>> 24) & 0xff;
+}
+
+export function put64(b: Uint8Array, off: number, v: number | bigint): void {
+  const big = BigInt(v);
+  put32(b, off, Number(big & 0xffffffffn));
+  put32(b, off + 4, Number((big >> 32n) & 0xffffffffn));
+}
+
+export function isAllZero(b: Uint8Array, from = 0, to = b.length): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+export function hex64(v: bigint): string {
+  return '0x' + v.toString(16).toUpperCase().padStart(16, '0');
+}
