@@ -1,0 +1,275 @@
+import type { ByteReader } from './byte-reader.js';
+import { decodeBpb, type Bpb } from './fat-bpb.js';
+
+export interface FatDirEntry {
+  name: string;
+  shortName: string;
+  isDirectory: boolean;
+  size: number;
+  firstCluster: number;
+}
+
+export interface FatVolume {
+  kind: 'fat12' | 'fat16' | 'fat32';
+  bytesPerSector: number;
+  sectorsPerCluster: number;
+  clusterSize: number;
+  clusterCount: number;
+  /** Bytes in the data area (clusterCount × clusterSize). */
+  totalBytes: number;
+  label: string;
+  volumeId: string;
+  /** Oddities that did not stop reading. */
+  problems: string[];
+  /** Free clusters FSInfo claims (FAT32), for comparison only: it is often stale. */
+  fsInfoFreeClusters?: number;
+  readDir(path: string): Promise<FatDirEntry[]>;
+  stat(path: string): Promise<FatDirEntry | undefined>;
+  exists(path: string): Promise<boolean>;
+  /** Free space counted from the FAT itself. */
+  freeBytes(): Promise<number>;
+  /** `*.efi` files under \EFI, up to three directories deep, as \EFI\…\name.efi paths. */
+  findEfiBootFiles(): Promise<string[]>;
+}
+
+/** Largest FAT read into memory; a FAT32 of 2 TiB with 32 KiB clusters needs 256 MiB, so cap at 64 MiB. */
+const MAX_FAT_BYTES = 64 * 1024 * 1024;
+/** A directory with more entries than FAT allows (65,536) is damaged; stop there. */
+const MAX_DIR_ENTRIES = 65536;
+const ATTR_LFN = 0x0f;
+const ATTR_DIRECTORY = 0x10;
+const ATTR_VOLUME_ID = 0x08;
+
+/** Opens a FAT12/16/32 volume read-only; throws an Error that says why when it is not one. */
+export async function openFat(r: ByteReader): Promise<FatVolume> {
+  const bpb = decodeBpb(await r.read(0, 512));
+  if (!bpb.ok) throw new Error(`not a FAT volume: ${bpb.reason}`);
+  return new FatReader(r, bpb).volume();
+}
+
+class FatReader {
+  private fat?: Promise<Uint8Array>;
+  private readonly clusterSize: number;
+
+  constructor(
+    private readonly r: ByteReader,
+    private readonly bpb: Bpb,
+  ) {
+    this.clusterSize = bpb.bytesPerSector * bpb.sectorsPerCluster;
+  }
+
+  async volume(): Promise<FatVolume> {
+    const b = this.bpb;
+    const problems = [...b.problems];
+    const dataEnd = b.dataOffset + b.clusterCount * this.clusterSize;
+    if (dataEnd > this.r.size) problems.push(`the volume claims ${dataEnd} bytes but the partition holds ${this.r.size}`);
+    const fsInfoFreeClusters = b.kind === 'fat32' ? await this.fsInfoFree() : undefined;
+    return {
+      kind: b.kind,
+      bytesPerSector: b.bytesPerSector,
+      sectorsPerCluster: b.sectorsPerCluster,
+      clusterSize: this.clusterSize,
+      clusterCount: b.clusterCount,
+      totalBytes: b.clusterCount * this.clusterSize,
+      label: b.label,
+      volumeId: b.volumeId,
+      problems,
+      ...(fsInfoFreeClusters !== undefined ? { fsInfoFreeClusters } : {}),
+      readDir: (path) => this.readDir(path),
+      stat: (path) => this.stat(path),
+      exists: async (path) => (await this.stat(path)) !== undefined,
+      freeBytes: async () => (await this.freeClusters()) * this.clusterSize,
+      findEfiBootFiles: () => this.findEfiBootFiles(),
+    };
+  }
+
+  /** FSInfo's free-cluster hint, when its three signatures are present. */
+  private async fsInfoFree(): Promise<number | undefined> {
+    if (this.bpb.fsInfoSector === 0 || this.bpb.fsInfoSector >= this.bpb.reservedSectors) return undefined;
+    const s = await this.r.read(this.bpb.fsInfoSector * this.bpb.bytesPerSector, 512);
+    const u32 = (o: number): number => ((s[o] ?? 0) | ((s[o + 1] ?? 0) << 8) | ((s[o + 2] ?? 0) << 16)) + (s[o + 3] ?? 0) * 0x1000000;
+    if (u32(0) !== 0x41615252 || u32(484) !== 0x61417272) return undefined;
+    const free = u32(488);
+    return free === 0xffffffff ? undefined : free;
+  }
+
+  private loadFat(): Promise<Uint8Array> {
+    this.fat ??= (async () => {
+      const b = this.bpb;
+      const needed = Math.ceil(((b.clusterCount + 2) * (b.kind === 'fat12' ? 3 : b.kind === 'fat16' ? 4 : 8)) / 2);
+      const length = Math.min(b.fatSectors * b.bytesPerSector, needed, MAX_FAT_BYTES);
+      return this.r.read(b.fatOffset, length);
+    })();
+    return this.fat;
+  }
+
+  /** The FAT entry for a cluster; undefined when the FAT does not reach it (short read or cap). */
+  private entry(fat: Uint8Array, cluster: number): number | undefined {
+    switch (this.bpb.kind) {
+      case 'fat12': {
+        const o = cluster + (cluster >> 1);
+        if (o + 1 >= fat.length) return undefined;
+        const v = fat[o]! | (fat[o + 1]! << 8);
+        return cluster & 1 ? v >> 4 : v & 0xfff;
+      }
+      case 'fat16': {
+        const o = cluster * 2;
+        return o + 1 < fat.length ? fat[o]! | (fat[o + 1]! << 8) : undefined;
+      }
+      case 'fat32': {
+        const o = cluster * 4;
+        if (o + 3 >= fat.length) return undefined;
+        return ((fat[o]! | (fat[o + 1]! << 8) | (fat[o + 2]! << 16)) + (fat[o + 3]! & 0x0f) * 0x1000000);
+      }
+    }
+  }
+
+  private async freeClusters(): Promise<number> {
+    const fat = await this.loadFat();
+    let free = 0;
+    for (let c = 2; c < this.bpb.clusterCount + 2; c++) if (this.entry(fat, c) === 0) free++;
+    return free;
+  }
+
+  /** The cluster chain from `first`, stopping at end-of-chain, a bad or free link, or a loop. */
+  private async chain(first: number): Promise<number[]> {
+    const fat = await this.loadFat();
+    const eoc = this.bpb.kind === 'fat12' ? 0xff8 : this.bpb.kind === 'fat16' ? 0xfff8 : 0x0ffffff8;
+    const clusters: number[] = [];
+    const seen = new Set<number>();
+    let c = first;
+    while (c >= 2 && c < this.bpb.clusterCount + 2 && !seen.has(c) && clusters.length <= this.bpb.clusterCount) {
+      seen.add(c);
+      clusters.push(c);
+      const next = this.entry(fat, c);
+      if (next === undefined || next >= eoc || next < 2 || next === eoc - 1) break;
+      c = next;
+    }
+    return clusters;
+  }
+
+  private async dirBytes(firstCluster: number | 'root'): Promise<Uint8Array> {
+    const b = this.bpb;
+    if (firstCluster === 'root' && b.kind !== 'fat32') return this.r.read(b.rootDirOffset, b.rootEntryCount * 32);
+    const start = firstCluster === 'root' ? b.rootCluster : firstCluster;
+    const clusters = (await this.chain(start)).slice(0, Math.ceil((MAX_DIR_ENTRIES * 32) / this.clusterSize));
+    const parts = await Promise.all(clusters.map((c) => this.r.read(b.dataOffset + (c - 2) * this.clusterSize, this.clusterSize)));
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  private async list(dir: number | 'root'): Promise<FatDirEntry[]> {
+    return parseDirectory(await this.dirBytes(dir));
+  }
+
+  private async resolve(path: string): Promise<{ dir: number | 'root'; entry?: FatDirEntry } | undefined> {
+    const parts = path.split(/[\\/]+/).filter(Boolean);
+    let dir: number | 'root' = 'root';
+    let entry: FatDirEntry | undefined;
+    for (const part of parts) {
+      if (entry && !entry.isDirectory) return undefined;
+      const want = part.toUpperCase();
+      entry = (await this.list(dir)).find((e) => e.name.toUpperCase() === want || e.shortName.toUpperCase() === want);
+      if (!entry) return undefined;
+      dir = entry.firstCluster >= 2 ? entry.firstCluster : 'root'; // ".." entries point to 0 for the root
+    }
+    return entry ? { dir, entry } : { dir };
+  }
+
+  async readDir(path: string): Promise<FatDirEntry[]> {
+    const found = await this.resolve(path);
+    if (!found || (found.entry && !found.entry.isDirectory)) throw new Error(`no such directory: ${path}`);
+    return (await this.list(found.dir)).filter((e) => e.name !== '.' && e.name !== '..');
+  }
+
+  async stat(path: string): Promise<FatDirEntry | undefined> {
+    return (await this.resolve(path))?.entry;
+  }
+
+  async findEfiBootFiles(): Promise<string[]> {
+    const found: string[] = [];
+    const efi = await this.stat('\\EFI');
+    if (!efi?.isDirectory || efi.firstCluster < 2) return found;
+    const walk = async (cluster: number, path: string, depth: number): Promise<void> => {
+      for (const e of await this.list(cluster)) {
+        if (e.name === '.' || e.name === '..') continue;
+        const child = `${path}\\${e.name}`;
+        if (e.isDirectory && depth < 3 && e.firstCluster >= 2 && e.firstCluster !== cluster) await walk(e.firstCluster, child, depth + 1);
+        else if (!e.isDirectory && /\.efi$/i.test(e.name)) found.push(child);
+      }
+    };
+    await walk(efi.firstCluster, `\\${efi.name}`, 1);
+    return found;
+  }
+}
+
+/** Decodes directory entries, joining long-file-name runs whose checksum matches their short entry. */
+export function parseDirectory(bytes: Uint8Array): FatDirEntry[] {
+  const entries: FatDirEntry[] = [];
+  let lfn: { checksum: number; parts: string[] } | undefined;
+  const count = Math.min(Math.floor(bytes.length / 32), MAX_DIR_ENTRIES);
+  for (let i = 0; i < count; i++) {
+    const e = bytes.subarray(i * 32, i * 32 + 32);
+    if (e[0] === 0x00) break; // end of directory
+    if (e[0] === 0xe5) {
+      lfn = undefined;
+      continue;
+    }
+    const attr = e[11]!;
+    if ((attr & 0x3f) === ATTR_LFN) {
+      const seq = e[0]! & 0x1f;
+      if (e[0]! & 0x40 || !lfn) lfn = { checksum: e[13]!, parts: [] };
+      if (seq >= 1 && seq <= 20 && e[13] === lfn.checksum) lfn.parts[seq - 1] = lfnChars(e);
+      else lfn = undefined;
+      continue;
+    }
+    if (attr & ATTR_VOLUME_ID) {
+      lfn = undefined;
+      continue;
+    }
+    const shortName = decodeShortName(e);
+    const long = lfn && lfn.checksum === shortChecksum(e) && lfn.parts.every((p) => p !== undefined) ? lfn.parts.join('') : undefined;
+    lfn = undefined;
+    entries.push({
+      name: long || shortName,
+      shortName,
+      isDirectory: (attr & ATTR_DIRECTORY) !== 0,
+      size: (e[28]! | (e[29]! << 8) | (e[30]! << 16)) + e[31]! * 0x1000000,
+      firstCluster: ((e[20]! | (e[21]! << 8)) << 16 >>> 0) + (e[26]! | (e[27]! << 8)),
+    });
+  }
+  return entries;
+}
+
+/** The 13 UTF-16 characters one LFN entry holds, up to a NUL. */
+function lfnChars(e: Uint8Array): string {
+  let s = '';
+  for (const o of [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30]) {
+    const unit = e[o]! | (e[o + 1]! << 8);
+    if (unit === 0x0000 || unit === 0xffff) break;
+    s += String.fromCharCode(unit);
+  }
+  return s;
+}
+
+/** The 8.3 name; Windows NT's case flags in byte 12 mark an all-lowercase base (0x08) or extension (0x10). */
+function decodeShortName(e: Uint8Array): string {
+  const bytes = Array.from(e.subarray(0, 11));
+  if (bytes[0] === 0x05) bytes[0] = 0xe5; // 0x05 stands for a leading 0xE5 (KANJI lead byte)
+  const text = (from: number, to: number): string => String.fromCharCode(...bytes.slice(from, to)).trimEnd();
+  const flags = e[12]!;
+  const base = flags & 0x08 ? text(0, 8).toLowerCase() : text(0, 8);
+  const ext = flags & 0x10 ? text(8, 11).toLowerCase() : text(8, 11);
+  return ext ? `${base}.${ext}` : base;
+}
+
+function shortChecksum(e: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < 11; i++) sum = (((sum & 1) << 7) + (sum >> 1) + e[i]!) & 0xff;
+  return sum;
+}
