@@ -64,7 +64,7 @@ describe('header', () => {
     const fields = validateHeader(bad, { lba: 1, sectorSize: 512, totalSectors: 131072, which: 'primary' }).filter((p) => p.fatal).map((p) => p.field);
     expect(fields).toEqual(expect.arrayContaining(['entry-size', 'entry-count', 'my-lba']));
     const corrupt = sampleHeader();
-    corrupt[40] ^= 1;
+    corrupt[40] = corrupt[40]! ^ 1;
     expect(validateHeader(decodeHeader(corrupt), { lba: 1, sectorSize: 512, totalSectors: 131072, which: 'primary' }).map((p) => p.field)).toContain('crc');
   });
   it('accepts only 128 × 2^n entry sizes', () => {

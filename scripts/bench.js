@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `npm run bench`: measures gptdoctor against the tools people use today, each in the same run on
+// the same images, and writes bench/RESULTS.md. Not part of `npm test`: timings are for reading,
+// never for asserting.
+//
+// Scenarios so far:
+//   scan  — `gptdoctor scan` over N images vs a shell loop of `sgdisk -v` and of `sfdisk --verify`.
+//   check — one `gptdoctor check` vs one `sgdisk -v`, `sfdisk --verify`, `parted -s print` (medians),
+//           and CLI start-up (`gptdoctor --version` vs `node -e 0`).
+// Images are made here by sfdisk and mkfs.fat (independent tools), in bench/tmp.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tmp = join(root, 'bench', 'tmp');
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
+
+const sh = (cmd) => execFileSync('bash', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const version = (cmd) => {
+  try {
+    return sh(cmd).split('\n')[0].trim();
+  } catch {
+    return 'not installed';
+  }
+};
+
+/** Wall time of a shell command in ms (best of `runs`, or median). */
+function time(cmd, runs = 1) {
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync('bash', ['-c', cmd], { stdio: 'ignore' });
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+function makeBaseImage() {
+  const img = join(tmp, 'base.img');
+  writeFileSync(img, '');
+  truncateSync(img, 64 * 1024 * 1024);
+  const script = [
+    'label: gpt',
+    'start=2048, size=67584, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI system partition"',
+    'size=32768, type=E3C9E316-0B5C-4DB8-817D-F92DF00215AE, name="Microsoft reserved partition"',
+    'type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name="Basic data partition"',
+  ].join('\n');
+  execFileSync('sfdisk', ['--quiet', img], { input: script });
+  const esp = join(tmp, 'esp.fat');
+  rmSync(esp, { force: true });
+  execFileSync('mkfs.fat', ['-F', '16', '-C', esp, String((67584 * 512) / 1024)], { stdio: 'ignore' });
+  const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+  execFileSync('mmd', ['-i', esp, '::/EFI', '::/EFI/Microsoft', '::/EFI/Microsoft/Boot'], { env });
+  writeFileSync(join(tmp, 'bootmgfw.efi'), Buffer.alloc(4096, 0x4d));
+  execFileSync('mcopy', ['-i', esp, join(tmp, 'bootmgfw.efi'), '::/EFI/Microsoft/Boot/bootmgfw.efi'], { env });
+  sh(`dd if=${esp} of=${img} bs=512 seek=2048 conv=notrunc,sparse status=none`);
+  return img;
+}
+
+mkdirSync(tmp, { recursive: true });
+const base = makeBaseImage();
+const dir = join(tmp, 'images');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir);
+for (let i = 0; i < IMAGES; i++) sh(`cp --sparse=always ${base} ${join(dir, `disk-${String(i).padStart(4, '0')}.img`)}`);
+
+const gd = `node ${join(root, 'bin/gptdoctor.js')}`;
+const rows = [];
+const scanMs = time(`${gd} scan --json ${dir} > /dev/null 2>&1`, 3);
+const sgdiskLoop = time(`for f in ${dir}/*.img; do sgdisk -v "$f" > /dev/null 2>&1; done`);
+const sfdiskLoop = time(`for f in ${dir}/*.img; do sfdisk --verify "$f" > /dev/null 2>&1; done`);
+rows.push(['scan of ' + IMAGES + ' images', scanMs, [['sgdisk -v loop', sgdiskLoop], ['sfdisk --verify loop', sfdiskLoop]]]);
+
+const one = join(dir, 'disk-0000.img');
+const checkMs = time(`${gd} check ${one}`, REPEATS);
+rows.push(['one check (64 MiB Windows-style image)', checkMs, [
+  ['sgdisk -v', time(`sgdisk -v ${one}`, REPEATS)],
+  ['sfdisk --verify', time(`sfdisk --verify ${one}`, REPEATS)],
+  ['parted -s print', time(`parted -s ${one} print`, REPEATS)],
+]]);
+rows.push(['gptdoctor --version (start-up)', time(`${gd} --version`, REPEATS), [['node -e 0', time('node -e 0', REPEATS)]]]);
+
+const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const lines = [
+  '# Benchmark results',
+  '',
+  `Made by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`,
+  `Tools: ${version('sgdisk --version')}; ${version('sfdisk --version')}; ${version('parted --version')}.`,
+  '',
+  'A ratio above 1 means gptdoctor took less time than the peer. Peers and gptdoctor ran in the same run on the same files (page-cached).',
+  '',
+  '| scenario | gptdoctor | peer | peer time | ratio (peer / gptdoctor) |',
+  '|---|---|---|---|---|',
+];
+for (const [name, ours, peers] of rows) {
+  for (const [peer, theirs] of peers) lines.push(`| ${name} | ${fmt(ours)} | ${peer} | ${fmt(theirs)} | ${(theirs / ours).toFixed(1)}× |`);
+}
+lines.push('', `Per image in the scan: gptdoctor ${fmt(scanMs / IMAGES)}, sgdisk -v ${fmt(sgdiskLoop / IMAGES)}, sfdisk --verify ${fmt(sfdiskLoop / IMAGES)}.`);
+mkdirSync(join(root, 'bench'), { recursive: true });
+writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n') + '\n');
+console.log(lines.join('\n'));
+rmSync(tmp, { recursive: true, force: true });

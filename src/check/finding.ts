@@ -1,0 +1,60 @@
+/** What `check` reports: one finding per problem, with a stable code (README: Finding codes). */
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  message: string;
+  /** 1-based entry index the finding concerns. */
+  partition?: number;
+  /** A complete gptdoctor command line that repairs this finding. */
+  fix?: string;
+}
+
+export const FINDING_CODES = [
+  // structure
+  'no-gpt',
+  'pmbr-missing',
+  'pmbr-invalid',
+  'hybrid-mbr',
+  'primary-header-bad',
+  'primary-entries-bad',
+  'backup-header-bad',
+  'backup-entries-bad',
+  'header-unusual',
+  'headers-disagree',
+  'backup-not-at-end',
+  'image-truncated',
+  'partition-overlap',
+  'partition-out-of-range',
+  'partition-in-table-area',
+  'partition-guid-duplicate',
+  'entry-size-unusual',
+  'partition-misaligned',
+  'sector-size-mismatch',
+  // UEFI / Windows
+  'esp-missing',
+  'esp-type',
+  'esp-not-fat',
+  'esp-multiple',
+  'esp-too-small',
+  'esp-low-space',
+  'esp-attributes',
+  'msr-missing',
+  'msr-type',
+  'msr-formatted',
+  'msr-attributes',
+  'recovery-attributes',
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+export type Profile = 'auto' | 'windows' | 'uefi' | 'structure';
+export const PROFILES: readonly Profile[] = ['auto', 'windows', 'uefi', 'structure'];
+
+export const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Quotes a path for a POSIX shell (or leaves it bare when it needs no quoting). */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,\\-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,56 @@
+import { openFat, type FatVolume } from '../fs/fat.js';
+import type { FilesystemKind } from '../fs/sniff.js';
+import { TYPE_GUIDS } from '../gpt/partition-types.js';
+import type { GptEntry } from '../gpt/entries.js';
+import type { LoadedGpt } from '../read/load-gpt.js';
+import { sniffPartitions } from '../report/partition-fs.js';
+
+/** What the checker knows about one partition's contents. */
+export interface PartitionFacts {
+  entry: GptEntry;
+  size: number;
+  filesystem?: FilesystemKind;
+  /** For FAT volumes: `*.efi` files under \EFI (upper-cased paths with backslashes). */
+  efiFiles: string[];
+  /** True when \EFI\Microsoft\Boot holds bootmgfw.efi: a Windows ESP by content. */
+  windowsBoot: boolean;
+  /** Free bytes computed from the FAT; only for partitions that are ESPs by type or content. */
+  freeBytes?: number;
+  /** Why the FAT could not be read, when it looked like FAT but was not readable. */
+  fatError?: string;
+}
+
+const isFat = (kind: FilesystemKind | undefined): boolean => kind === 'fat12' || kind === 'fat16' || kind === 'fat32';
+
+/**
+ * Reads just enough of each partition to judge it: a filesystem sniff for all, the \EFI
+ * directory tree of FAT volumes, and the FAT itself (free space) only for ESP candidates.
+ */
+export async function partitionFacts(g: LoadedGpt): Promise<PartitionFacts[]> {
+  const sniffed = await sniffPartitions(g);
+  const facts: PartitionFacts[] = [];
+  for (const entry of g.partitions) {
+    const fs = sniffed.get(entry.index);
+    const fact: PartitionFacts = {
+      entry,
+      size: entry.lastLba >= entry.firstLba ? (entry.lastLba - entry.firstLba + 1) * g.sectorSize : 0,
+      efiFiles: [],
+      windowsBoot: false,
+      ...(fs ? { filesystem: fs.kind } : {}),
+    };
+    if (fs && isFat(fs.kind)) {
+      try {
+        const volume = await openFat(fs.reader);
+        fact.efiFiles = (await volume.findEfiBootFiles()).map((p) => p.toUpperCase().replace(/\//g, '\\'));
+        fact.windowsBoot = fact.efiFiles.some((p) => p.endsWith('\\EFI\\MICROSOFT\\BOOT\\BOOTMGFW.EFI'));
+        if (entry.typeGuid === TYPE_GUIDS.ESP || fact.efiFiles.length > 0) fact.freeBytes = await volume.freeBytes();
+      } catch (err) {
+        fact.fatError = (err as Error).message;
+      }
+    }
+    facts.push(fact);
+  }
+  return facts;
+}
+
+export type { FatVolume };

@@ -1,0 +1,241 @@
+import { arraySectors, type GptHeader } from '../gpt/header.js';
+import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
+import type { GptEntry } from '../gpt/entries.js';
+import type { GptCopy, LoadedGpt } from '../read/load-gpt.js';
+import { shellQuote, type Finding } from './finding.js';
+
+/** 1 MiB in bytes: the alignment Windows, parted and gdisk use by default. */
+const MIB = 1024 * 1024;
+/** Physical sector size assumed for images, whose media we cannot ask (512e and 4Kn drives). */
+const ASSUMED_PHYSICAL = 4096;
+
+/**
+ * Structural rules: what gdisk's verify checks and more, on the bytes as they are on the disk.
+ * Both copies are judged on their own; a damaged copy is never hidden behind the good one.
+ */
+export function structureFindings(g: LoadedGpt, diskArg: string): Finding[] {
+  const disk = shellQuote(diskArg);
+  const repair = `gptdoctor repair ${disk}`;
+  const findings: Finding[] = [];
+  const add = (f: Finding): void => void findings.push(f);
+
+  if (!g.primary.headerValid && !g.backup.headerValid) {
+    add({ code: 'no-gpt', severity: 'error', message: noGptMessage(g) });
+    return findings;
+  }
+
+  findings.push(...mbrFindings(g, repair));
+  findings.push(...copyFindings(g.primary, g, repair));
+  findings.push(...copyFindings(g.backup, g, repair));
+  if (g.primary.valid && g.backup.valid) findings.push(...disagreements(g, repair));
+  findings.push(...placementFindings(g, repair));
+  findings.push(...sectorSizeFindings(g));
+
+  const header = (g.table === 'backup' ? g.backup.header : g.primary.header) ?? g.backup.header;
+  if (header && g.table !== 'none') {
+    if (header.entrySize !== 128) {
+      add({ code: 'entry-size-unusual', severity: 'warning', message: `entries are ${header.entrySize} bytes: valid per UEFI, but Linux (and gdisk) read only 128-byte entries and will not see this table` });
+    }
+    findings.push(...partitionFindings(g, header, g.partitions));
+  }
+  return findings;
+}
+
+function noGptMessage(g: LoadedGpt): string {
+  const seen: string[] = [];
+  if (g.mbr.kind === 'legacy') seen.push('LBA 0 holds an MBR partition table (an MBR disk, not GPT)');
+  else if (g.mbr.kind === 'protective' || g.mbr.kind === 'hybrid') seen.push('LBA 0 holds a protective MBR, but both GPT headers are damaged (try `gptdoctor recover`)');
+  const others = g.sectorSizeChoice.gptSeenAt.filter((s) => s !== g.sectorSize);
+  if (others.length) seen.push(`a valid GPT exists for ${others.join('/')}-byte sectors (use --sector-size ${others[0]})`);
+  const signature = [g.primary, g.backup].some((c) => c.header?.signature === 'EFI PART');
+  if (signature && !seen.length) seen.push('"EFI PART" signatures are present but no header is valid (try `gptdoctor recover`)');
+  return `no valid GPT header at LBA 1 or at the last LBA (${g.sectorSize}-byte sectors)${seen.length ? ': ' + seen.join('; ') : ''}`;
+}
+
+function mbrFindings(g: LoadedGpt, repair: string): Finding[] {
+  const { mbr } = g;
+  if (mbr.kind === 'none' || mbr.kind === 'legacy') {
+    const what = mbr.kind === 'none' ? 'LBA 0 has no 0x55AA boot signature' : 'LBA 0 has an MBR without a 0xEE protective record';
+    return [{ code: 'pmbr-missing', severity: 'error', message: `${what}: Linux, parted and Windows will not see the GPT`, fix: repair }];
+  }
+  const out: Finding[] = [];
+  if (mbr.kind === 'hybrid') {
+    const others = mbr.records.filter((r) => r.osType !== 0 && r.osType !== MBR_GPT_PROTECTIVE).map((r) => `slot ${r.slot} type 0x${r.osType.toString(16).toUpperCase().padStart(2, '0')}`);
+    out.push({ code: 'hybrid-mbr', severity: 'warning', message: `hybrid MBR (${others.join(', ')} beside the 0xEE record): Windows treats such a disk as MBR, and the two tables can drift apart`, fix: repair });
+  }
+  const protectives = mbr.records.filter((r) => r.osType === MBR_GPT_PROTECTIVE);
+  const ee = protectives[0]!;
+  const expectedSize = Math.min(g.totalSectors - 1, 0xffffffff);
+  const problems: string[] = [];
+  if (protectives.length > 1) problems.push(`${protectives.length} records of type 0xEE`);
+  if (ee.startLba !== 1) problems.push(`0xEE record starts at LBA ${ee.startLba}, not 1`);
+  if (ee.bootIndicator !== 0) problems.push(`0xEE record is marked bootable (0x${ee.bootIndicator.toString(16)})`);
+  // In a hybrid MBR the 0xEE record covers only the GPT structures by design; size it only when protective.
+  if (mbr.kind === 'protective' && ee.sizeLba !== expectedSize && ee.sizeLba !== 0xffffffff) {
+    problems.push(`0xEE record covers ${ee.sizeLba} sectors but the disk has ${g.totalSectors - 1} after LBA 0${ee.sizeLba < expectedSize ? ' (disk grown?)' : ''}`);
+  }
+  if (problems.length) out.push({ code: 'pmbr-invalid', severity: 'warning', message: `protective MBR: ${problems.join('; ')}`, fix: repair });
+  else if (ee.sizeLba === 0xffffffff && expectedSize !== 0xffffffff) {
+    out.push({ code: 'pmbr-invalid', severity: 'info', message: '0xEE record size is 0xFFFFFFFF rather than the disk size (Windows writes it this way; harmless)' });
+  }
+  return out;
+}
+
+function copyFindings(copy: GptCopy, g: LoadedGpt, repair: string): Finding[] {
+  const name = copy.which;
+  const out: Finding[] = [];
+  const fatal = copy.problems.filter((p) => p.fatal);
+  if (!copy.headerValid) {
+    const why = copy.header?.signature !== 'EFI PART' && copy.onDisk ? `no GPT header at LBA ${copy.lba}` : fatal.map((p) => p.message).join('; ');
+    if (name === 'backup' && isTruncated(g)) return out; // image-truncated says it better
+    out.push({ code: `${name}-header-bad`, severity: 'error', message: `${name} GPT header is invalid: ${why}`, fix: repair });
+    return out;
+  }
+  const notes = copy.problems.filter((p) => !p.fatal);
+  if (notes.length) out.push({ code: 'header-unusual', severity: 'warning', message: `${name} GPT header: ${notes.map((p) => p.message).join('; ')}` });
+  if (!copy.entriesValid) {
+    const h = copy.header!;
+    const why = copy.computedEntriesCrc32 === undefined
+      ? 'the array runs past the end of the disk'
+      : `CRC32 is 0x${copy.computedEntriesCrc32.toString(16).toUpperCase().padStart(8, '0')}, header says 0x${h.entriesCrc32.toString(16).toUpperCase().padStart(8, '0')}`;
+    out.push({ code: `${name}-entries-bad`, severity: 'error', message: `${name} partition entry array (LBA ${h.entriesLba}) is damaged: ${why}`, fix: repair });
+  }
+  return out;
+}
+
+/** Both copies valid: every field that must agree, and the arrays byte for byte. */
+function disagreements(g: LoadedGpt, repair: string): Finding[] {
+  const p = g.primary.header!;
+  const b = g.backup.header!;
+  const diffs: string[] = [];
+  const same = <K extends keyof GptHeader>(key: K, label: string): void => {
+    if (p[key] !== b[key]) diffs.push(`${label} ${String(p[key])} vs ${String(b[key])}`);
+  };
+  same('diskGuid', 'disk GUID');
+  same('firstUsableLba', 'first usable LBA');
+  same('lastUsableLba', 'last usable LBA');
+  same('entryCount', 'entry count');
+  same('entrySize', 'entry size');
+  if (p.alternateLba !== g.backup.lba) diffs.push(`primary's alternate LBA is ${p.alternateLba} but the backup is at ${g.backup.lba}`);
+  if (b.alternateLba !== 1) diffs.push(`backup's alternate LBA is ${b.alternateLba}, not 1`);
+  if (p.entryCount === b.entryCount && p.entrySize === b.entrySize && p.entriesCrc32 !== b.entriesCrc32) diffs.push('the two entry arrays differ');
+  if (!diffs.length) return [];
+  return [{ code: 'headers-disagree', severity: 'error', message: `primary and backup GPT disagree: ${diffs.join('; ')}`, fix: repair }];
+}
+
+function isTruncated(g: LoadedGpt): boolean {
+  const h = g.primary.headerValid ? g.primary.header : undefined;
+  return h !== undefined && (h.alternateLba > g.lastLba || h.lastUsableLba > g.lastLba);
+}
+
+function placementFindings(g: LoadedGpt, repair: string): Finding[] {
+  const out: Finding[] = [];
+  if (isTruncated(g)) {
+    const h = g.primary.header!;
+    out.push({
+      code: 'image-truncated',
+      severity: 'error',
+      message: `the disk has ${g.totalSectors} sectors but the GPT expects at least ${Math.max(h.alternateLba, h.lastUsableLba) + 1}: the image was cut short and the backup GPT is gone`,
+      fix: repair,
+    });
+  }
+  if (g.backup.headerValid && g.backup.lba !== g.lastLba) {
+    out.push({
+      code: 'backup-not-at-end',
+      severity: 'error',
+      message: `backup GPT header is at LBA ${g.backup.lba}, not at the last LBA ${g.lastLba}: the disk grew by ${g.lastLba - g.backup.lba} sectors and the space after the old end is unusable until the backup moves`,
+      fix: repair,
+    });
+  }
+  return out;
+}
+
+function sectorSizeFindings(g: LoadedGpt): Finding[] {
+  const { reason, gptSeenAt } = g.sectorSizeChoice;
+  if (reason === 'detected' || reason === 'default' || gptSeenAt.includes(g.sectorSize)) return [];
+  const other = gptSeenAt[0];
+  if (other === undefined) return [];
+  return [{
+    code: 'sector-size-mismatch',
+    severity: 'error',
+    message: `the ${reason === 'override' ? '--sector-size' : 'device'} sector size is ${g.sectorSize} bytes but the GPT was written for ${other}-byte sectors: tools using ${g.sectorSize} will not find it`,
+  }];
+}
+
+function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[]): Finding[] {
+  const out: Finding[] = [];
+  const ss = g.sectorSize;
+  const primaryArrayEnd = g.primary.headerValid
+    ? g.primary.header!.entriesLba + arraySectors(g.primary.header!.entryCount, g.primary.header!.entrySize, ss) - 1
+    : 1 + arraySectors(h.entryCount, h.entrySize, ss);
+  const backupArrayStart = g.backup.headerValid ? g.backup.header!.entriesLba : g.lastLba - arraySectors(h.entryCount, h.entrySize, ss);
+  const backupEnd = g.backup.headerValid ? g.backup.lba : g.lastLba;
+
+  for (const e of parts) {
+    const label = `partition ${e.index}${e.name ? ` ("${e.name}")` : ''}`;
+    if (e.firstLba > e.lastLba) {
+      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${label} ends (LBA ${e.lastLba}) before it begins (LBA ${e.firstLba})` });
+      continue;
+    }
+    const inPrimaryArea = e.firstLba <= primaryArrayEnd;
+    const inBackupArea = e.lastLba >= backupArrayStart && e.firstLba <= backupEnd;
+    if (inPrimaryArea || inBackupArea) {
+      const where = inPrimaryArea ? `the protective MBR / primary GPT (LBA 0..${primaryArrayEnd})` : `the backup GPT (LBA ${backupArrayStart}..${backupEnd})`;
+      out.push({ code: 'partition-in-table-area', severity: 'error', partition: e.index, message: `${label} (LBA ${e.firstLba}..${e.lastLba}) overlaps ${where}: writing to it destroys the table` });
+    } else if (e.lastLba > g.lastLba) {
+      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${label} ends at LBA ${e.lastLba}, past the end of the disk (last LBA ${g.lastLba})` });
+    } else if (e.firstLba < h.firstUsableLba || e.lastLba > h.lastUsableLba) {
+      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${label} (LBA ${e.firstLba}..${e.lastLba}) lies outside the usable range ${h.firstUsableLba}..${h.lastUsableLba}` });
+    }
+  }
+  out.push(...overlaps(parts));
+  out.push(...duplicateGuids(parts));
+  out.push(...alignment(parts, ss));
+  return out;
+}
+
+/** Every overlapping pair, in O(n log n + pairs): sweep over partitions sorted by start. */
+export function overlaps(parts: readonly GptEntry[]): Finding[] {
+  const sorted = parts.filter((e) => e.firstLba <= e.lastLba).sort((a, b) => a.firstLba - b.firstLba || a.index - b.index);
+  const out: Finding[] = [];
+  let active: GptEntry[] = [];
+  for (const e of sorted) {
+    active = active.filter((a) => a.lastLba >= e.firstLba);
+    for (const a of active) {
+      const [x, y] = a.index < e.index ? [a, e] : [e, a];
+      out.push({
+        code: 'partition-overlap',
+        severity: 'error',
+        partition: x.index,
+        message: `partitions ${x.index} (LBA ${x.firstLba}..${x.lastLba}) and ${y.index} (LBA ${y.firstLba}..${y.lastLba}) overlap by ${Math.min(x.lastLba, y.lastLba) - Math.max(x.firstLba, y.firstLba) + 1} sectors`,
+      });
+    }
+    active.push(e);
+  }
+  return out;
+}
+
+function duplicateGuids(parts: readonly GptEntry[]): Finding[] {
+  const byGuid = new Map<string, number[]>();
+  for (const e of parts) byGuid.set(e.uniqueGuid, [...(byGuid.get(e.uniqueGuid) ?? []), e.index]);
+  const out: Finding[] = [];
+  for (const [guid, indexes] of byGuid) {
+    if (indexes.length < 2) continue;
+    out.push({ code: 'partition-guid-duplicate', severity: 'error', partition: indexes[1], message: `partitions ${indexes.join(', ')} share the unique GUID ${guid}: Windows and Linux (by-partuuid) will confuse them` });
+  }
+  return out;
+}
+
+function alignment(parts: readonly GptEntry[], ss: number): Finding[] {
+  const out: Finding[] = [];
+  const mib = Math.max(1, MIB / ss);
+  const physical = Math.max(1, ASSUMED_PHYSICAL / ss);
+  for (const e of parts) {
+    if (e.firstLba % physical !== 0) {
+      out.push({ code: 'partition-misaligned', severity: 'warning', partition: e.index, message: `partition ${e.index} starts at LBA ${e.firstLba}, not on a ${ASSUMED_PHYSICAL}-byte boundary: every write on a 4K-sector drive costs a read-modify-write` });
+    } else if (e.firstLba % mib !== 0) {
+      out.push({ code: 'partition-misaligned', severity: 'info', partition: e.index, message: `partition ${e.index} starts at LBA ${e.firstLba}, not on a 1 MiB boundary` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+import { DiskError } from '../disk/block-source.js';
+
+/** Exit codes of every command (DESIGN.md §2). */
+export const EXIT = { OK: 0, FINDINGS: 1, CANNOT_RUN: 2 } as const;
+
+/** A refusal or bad input the user can fix; the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * Prints an error for a person and returns the exit code. Expected errors print one line;
+ * anything else is a bug in gptdoctor, said so plainly (the stack only with GPTDOCTOR_DEBUG=1).
+ */
+export function reportError(err: unknown, json: boolean): number {
+  const expected = err instanceof DiskError || err instanceof UsageError || err instanceof RangeError;
+  const code = err instanceof DiskError ? err.code : err instanceof UsageError || err instanceof RangeError ? 'EINVAL' : 'EINTERNAL';
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) {
+    process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
+  }
+  process.stderr.write(`gptdoctor: ${expected ? '' : 'internal error: '}${message}\n`);
+  if (!expected && process.env.GPTDOCTOR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  return EXIT.CANNOT_RUN;
+}
+
+/** Parses --sector-size. */
+export function parseSectorSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (![512, 1024, 2048, 4096].includes(n)) throw new UsageError(`--sector-size must be 512, 1024, 2048 or 4096 (got ${value})`);
+  return n;
+}

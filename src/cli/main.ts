@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { reportError } from './errors.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * The command line. Each command's module is imported only when that command runs, so
+ * `gptdoctor --version` costs little more than starting Node.
+ */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('gptdoctor')
+    .description('Reads GUID Partition Tables byte by byte, tells exactly what is wrong with them, and repairs them safely.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`gptdoctor: ${text.replace(/^error: /, '')}`) })
+    .exitOverride();
+
+  const run = <T extends { json?: boolean }>(action: (opts: T, ...args: string[]) => Promise<number>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const positional = args.filter((a): a is string => typeof a === 'string');
+      const opts = args.find((a) => typeof a === 'object' && a !== null && !(a instanceof Command)) as T;
+      try {
+        setExit(await action(opts, ...positional));
+      } catch (err) {
+        setExit(reportError(err, Boolean(opts?.json)));
+      }
+    };
+
+  program
+    .command('inspect')
+    .summary('show every field of the MBR, both GPT headers and the partition entries')
+    .description(
+      'Shows every field of the protective MBR, the primary and the backup GPT header side by side\n' +
+        '(marking fields that differ and everything invalid), and the partition table, read-only.\n' +
+        'When the primary copy is damaged the table comes from the backup, and the output says so.\n' +
+        'The sector size is found by looking for a valid header at 512, 4096, 1024 and 2048 bytes.',
+    )
+    .argument('<disk>', 'disk image (.img/.raw/.bin, gzip-compressed images too) or device')
+    .option('--json', 'print one JSON object (see README: JSON output)')
+    .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
+    .addHelpText('after', '\nExamples:\n  gptdoctor inspect disk.img\n  gptdoctor inspect --json disk.img | jq .partitions\n  gptdoctor inspect --sector-size 4096 4kn.img\n\nExit status: 0 a valid GPT was found, 1 no valid GPT, 2 could not read the disk.')
+    .action(run(async (opts: { json?: boolean; sectorSize?: string }, disk = '') => (await import('./inspect.js')).runInspect(disk, opts)));
+
+  program
+    .command('check')
+    .summary('say exactly what is wrong with a disk\'s GPT, and how to fix it')
+    .description(
+      'Checks the protective MBR, both GPT copies (each on its own, then against each other), every\n' +
+        'partition entry, and, on boot disks, the EFI System Partition, MSR and Recovery partition the\n' +
+        'way Windows Setup and UEFI firmware need them. The ESP is recognised by its contents (a FAT\n' +
+        'volume holding \\EFI\\…\\*.efi) even when its type GUID is wrong. Reports what is on the disk;\n' +
+        'nothing is written. Each fixable finding comes with the gptdoctor command that fixes it.',
+    )
+    .argument('<disk>', 'disk image or device')
+    .option('--json', 'print one JSON object: { source, profile, ok, findings, partitions }')
+    .option('--profile <name>', 'auto (default: Windows rules only on disks with Windows boot evidence), windows, uefi or structure', 'auto')
+    .option('--fail-on <severity>', 'exit 1 on errors only (default) or on warnings too', 'error')
+    .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gptdoctor check disk.img\n  gptdoctor check --profile windows --json disk.img\n  gptdoctor check --fail-on warning /dev/sdb\n\n' +
+        'Exit status: 0 no error finding, 1 at least one error (or warning with --fail-on warning), 2 could not run.',
+    )
+    .action(run(async (opts: { json?: boolean }, disk = '') => (await import('./check.js')).runCheck(disk, opts)));
+
+  program
+    .command('scan')
+    .summary('check many disk images at once; one result per image')
+    .description(
+      'Checks every image named, every file under a directory (recursively) and every match of a\n' +
+        'quoted glob, concurrently in one process. Containers are recognised by content, not name.\n' +
+        'Prints one line per image (JSON Lines with --json), a progress bar on a terminal, and a\n' +
+        'summary on stderr. One unreadable or hostile image never stops the scan.',
+    )
+    .argument('<paths...>', 'image files, directories or glob patterns')
+    .option('--json', 'print one check report per line (JSON Lines)')
+    .option('--jobs <n>', 'images checked at the same time', '8')
+    .option('--profile <name>', 'auto, windows, uefi or structure', 'auto')
+    .option('--fail-on <severity>', 'error (default) or warning', 'error')
+    .option('--sector-size <bytes>', 'force the logical sector size for every image')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  gptdoctor scan images/\n  gptdoctor scan --json 'golden/**/*.img' > report.jsonl\n  gptdoctor scan --profile windows --fail-on warning a.img b.vhdx\n\n" +
+        'Exit status: 0 every image clean, 1 some image has an error finding (or a warning with --fail-on warning), 2 some image could not be read.',
+    )
+    .action(async (paths: string[], opts: { json?: boolean }) => {
+      try {
+        setExit(await (await import('./scan.js')).runScan(paths, opts));
+      } catch (err) {
+        setExit(reportError(err, Boolean(opts.json)));
+      }
+    });
+
+  const writeOptions = (cmd: Command): Command =>
+    cmd
+      .option('--dry-run', 'show the plan (field by field, and every sector write) and write nothing')
+      .option('--yes', 'write without asking (required when not on a terminal)')
+      .option('--undo-file <file>', 'where to keep the undo journal (default: next to the image, or the current directory for devices)')
+      .option('--json', 'print the plan and the result as JSON')
+      .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)');
+
+  writeOptions(
+    program
+      .command('set')
+      .summary('change one partition entry (type, attributes, name, GUID) in both copies of the table')
+      .description(
+        'Rewrites the named fields of one entry in the primary and the backup table, with both CRCs and\n' +
+          'both headers updated. Unknown attribute bits and reserved bytes are kept. Like diskpart\'s\n' +
+          '`set id=` and `gpt attributes=`, or sgdisk -t/-A/-c, but planned, journaled and verified:\n' +
+          'an undo file keeps every original byte (`gptdoctor undo FILE`).',
+      )
+      .argument('<disk>', 'disk image or device')
+      .argument('<partition>', '1-based entry number, as gdisk and check show it')
+      .option('--type <type>', 'GUID, gdisk code (EF00, 0C01, 0700, 2700, 8300…) or name (esp, msr, basic, recovery, linux…)')
+      .option('--attributes <attrs>', 'full value like diskpart (0x8000000000000001) or edits (+no-drive-letter,-hidden,+required,+63)')
+      .option('--name <name>', 'partition name, up to 36 UTF-16 code units')
+      .option('--guid <guid>', 'new unique partition GUID, or "random" (boot entries and BCD refer to it!)'),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gptdoctor set disk.img 1 --type esp --dry-run\n  gptdoctor set disk.img 1 --type esp --yes\n  gptdoctor set \\\\.\\PhysicalDrive0 4 --attributes 0x8000000000000001 --yes\n  gptdoctor set /dev/sdb 2 --attributes +no-drive-letter,-hidden --name "Microsoft reserved partition"\n\n' +
+        'Exit status: 0 written and verified (or nothing to do / dry run), 2 refused or failed.',
+    )
+    .action(run(async (opts: { json?: boolean }, disk = '', partition = '') => (await import('./set.js')).runSet(disk, partition, opts)));
+
+  writeOptions(
+    program
+      .command('repair')
+      .summary('rebuild a damaged copy from the good one, move the backup to the disk end, fix the MBR')
+      .description(
+        'Fixes what check reports about the structure: rebuilds a damaged primary from the backup or\n' +
+          'the reverse, moves the backup header and array to the real end of a grown disk (zeroing the\n' +
+          'stale header), writes a protective MBR where it is missing, invalid or hybrid, and, when the\n' +
+          'Windows or UEFI rules apply, the ESP/MSR type and attribute fixes check proposed. The disk GUID\n' +
+          'and partition GUIDs never change. Planned, journaled and verified like set.',
+      )
+      .argument('<disk>', 'disk image or device')
+      .option('--profile <name>', 'auto, windows, uefi or structure (structure: never touch entries)', 'auto')
+      .option('--keep-hybrid', 'keep the extra records of a hybrid MBR')
+      .option('--replace-mbr', 'overwrite an MBR that holds real partitions (when the GPT is the table in use)'),
+  )
+    .addHelpText('after', '\nExamples:\n  gptdoctor repair --dry-run grown.img\n  gptdoctor repair --yes --profile structure disk.img\n\nExit status: 0 repaired and verified (or nothing to do / dry run), 2 refused or failed.')
+    .action(run(async (opts: { json?: boolean }, disk = '') => (await import('./repair.js')).runRepair(disk, opts)));
+
+  program
+    .command('undo')
+    .summary('restore the original bytes from an undo file')
+    .description(
+      'Puts back every sector a set or repair changed, after checking that the disk still holds what\n' +
+        'gptdoctor wrote (or already the originals, so an interrupted write or undo can be finished).',
+    )
+    .argument('<undo-file>', 'the journal a write command printed')
+    .option('--yes', 'restore without asking (required when not on a terminal)')
+    .option('--force', 'restore even if the disk changed since')
+    .option('--disk <path>', 'the disk, when it moved since the undo file was written')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  gptdoctor undo disk.img.gptdoctor-undo-20261124T120000Z.json --yes')
+    .action(run(async (opts: { json?: boolean }, file = '') => (await import('./undo.js')).runUndo(file, opts)));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with code 0; usage mistakes exit 2 like every other refusal.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    return reportError(err, argv.includes('--json'));
+  }
+  return exitCode;
+}

@@ -1,0 +1,38 @@
+import type { CheckReport } from '../check/check.js';
+import type { Finding, Severity } from '../check/finding.js';
+import { colorizer, formatBytes } from './format.js';
+
+const HEADINGS: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
+const COLORS = { error: 'red', warning: 'yellow', info: 'cyan' } as const;
+
+/** Human view of `check`: findings grouped by severity, each with its fix, then a one-line verdict. */
+export function renderCheck(r: CheckReport, stream: NodeJS.WriteStream = process.stdout): string {
+  const paint = colorizer(stream);
+  const s = r.source;
+  const lines = [
+    `${s.path}: ${formatBytes(s.size)}, ${s.sectorSize}-byte sectors, ${r.partitions.length} partition${r.partitions.length === 1 ? '' : 's'}, rules: ${r.profileApplied}${r.profile === 'auto' ? ' (auto)' : ''}`,
+  ];
+  for (const severity of ['error', 'warning', 'info'] as const) {
+    const group = r.findings.filter((f) => f.severity === severity);
+    if (!group.length) continue;
+    lines.push('', paint('bold', `${HEADINGS[severity]} (${group.length})`));
+    for (const f of group) lines.push(...renderFinding(f, paint(COLORS[severity], f.code), paint));
+  }
+  lines.push('', verdict(r, paint));
+  return lines.join('\n');
+}
+
+function renderFinding(f: Finding, code: string, paint: ReturnType<typeof colorizer>): string[] {
+  const lines = [`  ${code}: ${f.message}`];
+  if (f.fix) lines.push(`    fix: ${paint('green', f.fix)}`);
+  return lines;
+}
+
+export function verdict(r: CheckReport, paint: ReturnType<typeof colorizer> = (_c, t) => t): string {
+  const count = (s: Severity): number => r.findings.filter((f) => f.severity === s).length;
+  const errors = count('error');
+  const warnings = count('warning');
+  if (errors) return paint('red', `✗ ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}: this disk needs repair.`);
+  if (warnings) return paint('yellow', `! no errors, ${warnings} warning${warnings > 1 ? 's' : ''}.`);
+  return paint('green', '✓ no problems found.');
+}

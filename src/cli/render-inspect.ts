@@ -1,0 +1,97 @@
+import { typeByGuid } from '../gpt/partition-types.js';
+import type { HeaderReport, InspectReport } from '../report/inspect-report.js';
+import { formatBytes, table } from './format.js';
+
+const HEADER_FIELDS: Array<[keyof HeaderReport, string]> = [
+  ['signature', 'signature'],
+  ['revision', 'revision'],
+  ['headerSize', 'header size'],
+  ['headerCrc32', 'header CRC32'],
+  ['computedHeaderCrc32', '  computed'],
+  ['myLba', 'my LBA'],
+  ['alternateLba', 'alternate LBA'],
+  ['firstUsableLba', 'first usable LBA'],
+  ['lastUsableLba', 'last usable LBA'],
+  ['diskGuid', 'disk GUID'],
+  ['entriesLba', 'entries LBA'],
+  ['entryCount', 'entry count'],
+  ['entrySize', 'entry size'],
+  ['entriesCrc32', 'entries CRC32'],
+  ['computedEntriesCrc32', '  computed'],
+];
+
+/** Fields that legitimately differ between the two copies. */
+const EXPECTED_TO_DIFFER = new Set<keyof HeaderReport>(['headerCrc32', 'computedHeaderCrc32', 'myLba', 'alternateLba', 'entriesLba']);
+
+const SECTOR_SIZE_REASON = {
+  override: 'as given by --sector-size',
+  declared: 'as the container or device declares',
+  detected: 'detected from the GPT header',
+  default: 'no GPT header found at any sector size; assumed',
+} as const;
+
+/** The human view of `inspect`: disk, MBR, both headers side by side, then the partition table. */
+export function renderInspect(r: InspectReport): string {
+  const out: string[] = [];
+  const s = r.source;
+  out.push(`Disk ${s.path}: ${s.format} image, ${s.size} bytes (${formatBytes(s.size)}), ${s.sectorSize}-byte sectors (${SECTOR_SIZE_REASON[s.sectorSizeSource]})`);
+  out.push(renderMbr(r));
+  out.push('');
+  out.push(...renderHeaders(r));
+  out.push('');
+  out.push(...renderPartitions(r));
+  return out.join('\n');
+}
+
+function renderMbr(r: InspectReport): string {
+  const m = r.mbr;
+  const records = m.records.map((rec) => `slot ${rec.slot}: type ${rec.osType}${rec.bootIndicator !== '0x00' ? ` boot ${rec.bootIndicator}` : ''}, LBA ${rec.startLba}+${rec.sizeLba}`);
+  const kinds = { protective: 'protective MBR', hybrid: 'HYBRID MBR (Windows will treat this disk as MBR)', legacy: 'legacy MBR without a 0xEE record', none: 'no MBR (no 0x55AA signature at LBA 0)' };
+  return `MBR: ${kinds[m.kind]}${records.length ? ' — ' + records.join('; ') : ''}`;
+}
+
+function renderHeaders(r: InspectReport): string[] {
+  const p = r.primary;
+  const b = r.backup;
+  const status = (h: HeaderReport): string => (h.valid ? 'valid' : h.headerValid ? 'header valid, ENTRIES BAD' : h.signature === undefined ? 'not readable' : 'INVALID');
+  const rows: string[][] = [
+    ['', `primary (LBA ${p.lba})`, `backup (LBA ${b.lba})`, ''],
+    ['status', status(p), status(b), ''],
+  ];
+  for (const [key, label] of HEADER_FIELDS) {
+    const pv = p[key];
+    const bv = b[key];
+    if (pv === undefined && bv === undefined) continue;
+    const differs = pv !== undefined && bv !== undefined && String(pv) !== String(bv) && !EXPECTED_TO_DIFFER.has(key);
+    rows.push([label, String(pv ?? '—'), String(bv ?? '—'), differs ? '← differs' : '']);
+  }
+  const lines = table(rows);
+  for (const [name, h] of [['primary', p], ['backup', b]] as const) {
+    for (const problem of h.problems) lines.push(`  ${name}: ${problem}`);
+  }
+  return lines;
+}
+
+function renderPartitions(r: InspectReport): string[] {
+  if (r.table === 'none') {
+    return ['No valid partition table: neither the primary nor the backup GPT is valid. Try `gptdoctor recover`.'];
+  }
+  const header = r.table === 'primary' ? 'Partition table (from the primary GPT):' : 'Partition table (from the BACKUP GPT, because the primary is damaged):';
+  const lines = [header];
+  if (r.partitions.length === 0) return [...lines, '  (no partitions)'];
+  const rows = [['#', 'Start (LBA)', 'End (LBA)', 'Size', 'Code', 'Type', 'Attributes', 'FS', 'Name']];
+  for (const part of r.partitions) {
+    rows.push([
+      String(part.index),
+      String(part.firstLba),
+      String(part.lastLba),
+      formatBytes(part.size),
+      typeByGuid(part.type)?.gdiskCode ?? '',
+      part.typeName === 'unknown' ? part.type : part.typeName,
+      part.attributes === '0x0000000000000000' ? '0' : `${part.attributes} ${part.attributeNames.join(',')}`,
+      part.filesystem ?? '',
+      part.name,
+    ]);
+  }
+  return [...lines, ...table(rows, 'rrrr').map((l) => '  ' + l)];
+}

@@ -1,0 +1,89 @@
+import { parseSectorSize, UsageError } from './errors.js';
+import { parseFailOn, parseProfile } from './check.js';
+import { expandPaths } from '../scan/expand-paths.js';
+import { scanDisks, type ScanResult } from '../scan/scan.js';
+import { SEVERITY_RANK } from '../check/finding.js';
+import { colorizer, table } from './format.js';
+import { verdict } from './render-check.js';
+
+export interface ScanCliOptions {
+  json?: boolean;
+  jobs?: string;
+  profile?: string;
+  failOn?: string;
+  sectorSize?: string;
+}
+
+type Outcome = 'ok' | 'warnings' | 'errors' | 'unreadable';
+
+/**
+ * `gptdoctor scan`: one result per image (JSON Lines with --json), a progress line on a TTY,
+ * and a summary on stderr. Exit 2 if any image was unreadable, else 1 if any had a finding at
+ * or above --fail-on, else 0.
+ */
+export async function runScan(args: string[], options: ScanCliOptions): Promise<number> {
+  const profile = parseProfile(options.profile);
+  const failOn = parseFailOn(options.failOn);
+  const sectorSize = parseSectorSize(options.sectorSize);
+  const jobs = options.jobs === undefined ? 8 : Number(options.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256 (got ${options.jobs})`);
+  const paths = await expandPaths(args);
+  if (!paths.length) throw new UsageError('nothing to scan: no files matched');
+
+  const progress = process.stderr.isTTY ? process.stderr : undefined;
+  const counts: Record<Outcome, number> = { ok: 0, warnings: 0, errors: 0, unreadable: 0 };
+  const codes = new Map<string, number>();
+  let done = 0;
+  const started = Date.now();
+  for await (const result of scanDisks(paths, { profile, jobs, ...(sectorSize !== undefined ? { sectorSize } : {}) })) {
+    done++;
+    const outcome = classify(result);
+    counts[outcome]++;
+    if ('report' in result) for (const f of result.report.findings) if (f.severity !== 'info') codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
+    if (progress) progress.write('\r\x1b[K');
+    process.stdout.write(options.json ? JSON.stringify('report' in result ? result.report : { source: { path: result.path }, error: result.error }) + '\n' : line(result) + '\n');
+    if (progress) progress.write(progressBar(done, paths.length, started));
+  }
+  if (progress) progress.write('\r\x1b[K');
+  process.stderr.write(summary(counts, codes, paths.length, Date.now() - started) + '\n');
+  return counts.unreadable ? 2 : counts.errors || (failOn === 'warning' && counts.warnings) ? 1 : 0;
+}
+
+function classify(result: ScanResult): Outcome {
+  if (!('report' in result)) return 'unreadable';
+  const worst = Math.min(...result.report.findings.map((f) => SEVERITY_RANK[f.severity]), 9);
+  if (worst === SEVERITY_RANK.error) return 'errors';
+  return worst === SEVERITY_RANK.warning ? 'warnings' : 'ok';
+}
+
+function line(result: ScanResult): string {
+  if (!('report' in result)) return `${result.path}: unreadable: ${result.error.message}`;
+  const codes = [...new Set(result.report.findings.filter((f) => f.severity !== 'info').map((f) => f.code))];
+  return `${result.path}: ${verdict(result.report)}${codes.length ? ` [${codes.join(', ')}]` : ''}`;
+}
+
+function progressBar(done: number, total: number, started: number): string {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} images, ${rate.toFixed(0)}/s`;
+}
+
+function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number): string {
+  const paint = colorizer(process.stderr);
+  const lines = [
+    paint('bold', `Scanned ${total} image${total === 1 ? '' : 's'} in ${(ms / 1000).toFixed(2)} s`),
+    ...table([
+      ['ok', String(counts.ok)],
+      ['with warnings', String(counts.warnings)],
+      ['with errors', String(counts.errors)],
+      ['unreadable', String(counts.unreadable)],
+    ], 'lr').map((l) => '  ' + l),
+  ];
+  const common = [...codes].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
+  if (common.length) {
+    lines.push('Most common findings:');
+    lines.push(...table(common.map(([code, n]) => [String(n), code]), 'r').map((l) => '  ' + l));
+  }
+  return lines.join('\n');
+}

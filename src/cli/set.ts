@@ -1,0 +1,28 @@
+import { planSet } from '../repair/plan-set.js';
+import { UsageError, parseSectorSize } from './errors.js';
+import { runWrite, type WriteFlags } from './write-flow.js';
+
+export interface SetOptions extends WriteFlags {
+  type?: string;
+  attributes?: string;
+  name?: string;
+  guid?: string;
+  sectorSize?: string;
+}
+
+/** `gptdoctor set <disk> <partition> …`: edit one entry in both copies of the table. */
+export async function runSet(disk: string, partition: string, options: SetOptions): Promise<number> {
+  const index = Number(partition);
+  if (!/^\d+$/.test(partition) || index < 1) throw new UsageError(`<partition> must be a slot number from 1 (got ${partition})`);
+  if (options.type === undefined && options.attributes === undefined && options.name === undefined && options.guid === undefined) {
+    throw new UsageError('nothing to set: give --type, --attributes, --name and/or --guid');
+  }
+  const sectorSize = parseSectorSize(options.sectorSize);
+  const edit = {
+    ...(options.type !== undefined ? { type: options.type } : {}),
+    ...(options.attributes !== undefined ? { attributes: options.attributes } : {}),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.guid !== undefined ? { guid: options.guid } : {}),
+  };
+  return runWrite(disk, options, sectorSize !== undefined ? { sectorSize } : {}, (g) => planSet(g, index, edit, `gptdoctor set ${process.argv.slice(3).join(' ')}`));
+}

@@ -1,0 +1,37 @@
+import { openDisk } from '../disk/open.js';
+import { readJournal } from '../repair/journal.js';
+import { undoJournal } from '../repair/undo.js';
+import { EXIT, UsageError } from './errors.js';
+import { confirm } from './write-flow.js';
+
+export interface UndoOptions {
+  yes?: boolean;
+  force?: boolean;
+  json?: boolean;
+  disk?: string;
+}
+
+/** `gptdoctor undo <undo-file>`: restore every original byte a write command changed. */
+export async function runUndo(file: string, options: UndoOptions): Promise<number> {
+  const { journal } = await readJournal(file);
+  const diskPath = options.disk ?? journal.source.path;
+  const what = `undo rewrites ${journal.writes.length} region(s) of ${diskPath} with the bytes they held before \`${journal.command}\``;
+  if (!options.yes) {
+    if (!process.stdin.isTTY) throw new UsageError(`${what}; pass --yes to do it`);
+    if (!(await confirm(`${what}. Go ahead? [y/N] `))) {
+      process.stderr.write('Nothing was written.\n');
+      return EXIT.CANNOT_RUN;
+    }
+  }
+  const disk = await openDisk(diskPath, { writable: true });
+  try {
+    const result = await undoJournal(file, disk, { reopen: () => openDisk(diskPath), force: Boolean(options.force) });
+    const ok = result.problems.length === 0;
+    if (options.json) process.stdout.write(JSON.stringify({ undoFile: file, disk: diskPath, ...result, verified: ok }, null, 2) + '\n');
+    else if (ok) process.stdout.write(`Restored ${result.restored} region(s) of ${diskPath}${result.alreadyRestored ? ` (${result.alreadyRestored} already held the original bytes)` : ''}; verified.\n`);
+    if (!ok) process.stderr.write(`gptdoctor: undo could not be verified:\n${result.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    return ok ? EXIT.OK : EXIT.CANNOT_RUN;
+  } finally {
+    await disk.close();
+  }
+}

@@ -1,0 +1,74 @@
+import { DiskError, type BlockSource } from '../disk/block-source.js';
+import { journalFromPlan, writeJournal } from './journal.js';
+import { flushGroup, sameBytes, type Plan, type PlannedWrite } from './plan.js';
+
+export interface ApplyOptions {
+  /** Where the undo journal goes; it is written and fsynced before the disk is touched. */
+  journalPath: string;
+  /** Opens the disk afresh (read-only) for verification, so nothing is read from our own buffers. */
+  reopen: () => Promise<BlockSource>;
+  /** Extra checks on the re-read disk (e.g. both GPT copies valid); returns problems. */
+  verify?: (fresh: BlockSource) => Promise<string[]>;
+}
+
+export interface ApplyResult {
+  journalPath: string;
+  written: number;
+  /** Problems found when re-reading; empty when the disk holds exactly what was planned. */
+  problems: string[];
+}
+
+/**
+ * The write protocol (DESIGN.md §5): confirm the disk still holds the before-images, write the
+ * undo journal, write regions in order with a flush after each group (backup → primary → MBR),
+ * then re-read through a fresh open and compare every byte.
+ */
+export async function applyPlan(plan: Plan, disk: BlockSource, options: ApplyOptions): Promise<ApplyResult> {
+  if (!disk.writable || !disk.write || !disk.flush) throw new DiskError('EROFS', `${disk.path} is not open for writing`);
+  if (plan.writes.length === 0) return { journalPath: options.journalPath, written: 0, problems: [] };
+  await requireBytes(disk, plan.writes, 'before', 'the disk changed since the plan was made; nothing was written, run the command again');
+  await writeJournal(options.journalPath, journalFromPlan(plan));
+  await writeInOrder(disk, plan.writes, 'after');
+  const problems = await verifyFresh(plan.writes, 'after', options);
+  return { journalPath: options.journalPath, written: plan.writes.length, problems };
+}
+
+/** Writes one side of each planned write, flushing whenever the group changes and at the end. */
+export async function writeInOrder(disk: BlockSource, writes: readonly PlannedWrite[], side: 'before' | 'after'): Promise<void> {
+  let group = -1;
+  for (const w of writes) {
+    const g = flushGroup(w.name);
+    if (group !== -1 && g !== group) await disk.flush!();
+    group = g;
+    await disk.write!(w.offset, w[side]);
+  }
+  await disk.flush!();
+}
+
+/** Throws unless every region holds the given side's bytes. */
+export async function requireBytes(disk: BlockSource, writes: readonly PlannedWrite[], side: 'before' | 'after', why: string): Promise<void> {
+  const differing = await differingRegions(disk, writes, side);
+  if (differing.length) throw new DiskError('ECHANGED', `${differing.join(', ')} ${differing.length > 1 ? 'do' : 'does'} not hold the expected bytes: ${why}`);
+}
+
+export async function differingRegions(disk: BlockSource, writes: readonly PlannedWrite[], side: 'before' | 'after'): Promise<string[]> {
+  const differing: string[] = [];
+  for (const w of writes) {
+    const now = await disk.read(w.offset, w[side].length);
+    if (!sameBytes(now, w[side])) differing.push(`${w.name} (LBA ${w.lba})`);
+  }
+  return differing;
+}
+
+async function verifyFresh(writes: readonly PlannedWrite[], side: 'before' | 'after', options: ApplyOptions): Promise<string[]> {
+  const fresh = await options.reopen();
+  try {
+    const problems = (await differingRegions(fresh, writes, side)).map((r) => `${r} reads back different from what was written`);
+    if (!problems.length && options.verify) problems.push(...(await options.verify(fresh)));
+    return problems;
+  } finally {
+    await fresh.close();
+  }
+}
+
+export { verifyFresh };

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { DiskError } from '../disk/block-source.js';
+import type { Plan, PlannedWrite } from './plan.js';
+
+/**
+ * The undo journal: every before-image and after-image of a plan and the identity of the disk,
+ * written and fsynced before the first byte of the disk changes. JSON with base64 bytes so a
+ * person can read what it holds; the SHA-256 of each image guards against a damaged file.
+ */
+export interface Journal {
+  format: 'gptdoctor-undo';
+  version: 1;
+  created: string;
+  command: string;
+  source: Plan['source'];
+  writes: Array<{ name: string; lba: number; offset: number; before: string; after: string; beforeSha256: string; afterSha256: string }>;
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+export function journalFromPlan(plan: Plan): Journal {
+  return {
+    format: 'gptdoctor-undo',
+    version: 1,
+    created: new Date().toISOString(),
+    command: plan.command,
+    // An absolute path, so `gptdoctor undo` works from any directory.
+    source: plan.source.format === 'device' ? plan.source : { ...plan.source, path: resolve(plan.source.path) },
+    writes: plan.writes.map((w) => ({
+      name: w.name,
+      lba: w.lba,
+      offset: w.offset,
+      before: Buffer.from(w.before).toString('base64'),
+      after: Buffer.from(w.after).toString('base64'),
+      beforeSha256: sha256(w.before),
+      afterSha256: sha256(w.after),
+    })),
+  };
+}
+
+/** Writes the journal with O_EXCL (never over an older journal), fsyncs it and its directory. */
+export async function writeJournal(path: string, journal: Journal): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'wx');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new DiskError(code, code === 'EEXIST' ? `undo file ${path} already exists; choose another with --undo-file` : `cannot create undo file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    await handle.writeFile(JSON.stringify(journal, null, 1) + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  const dir = await open(dirname(path), 'r').catch(() => undefined);
+  if (dir) {
+    await dir.sync().catch(() => undefined); // directories cannot be fsynced everywhere (Windows)
+    await dir.close();
+  }
+}
+
+/** Reads and checks a journal; every image must match its recorded SHA-256. */
+export async function readJournal(path: string): Promise<{ journal: Journal; writes: PlannedWrite[] }> {
+  let journal: Journal;
+  try {
+    journal = JSON.parse(await readFile(path, 'utf8')) as Journal;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DiskError(code ?? 'EFORMAT', code ? `cannot read undo file ${path}: ${(err as Error).message}` : `${path} is not a gptdoctor undo file (not JSON)`);
+  }
+  if (journal?.format !== 'gptdoctor-undo' || journal.version !== 1 || !Array.isArray(journal.writes)) {
+    throw new DiskError('EFORMAT', `${path} is not a gptdoctor undo file`);
+  }
+  const writes = journal.writes.map((w) => {
+    const before = new Uint8Array(Buffer.from(w.before, 'base64'));
+    const after = new Uint8Array(Buffer.from(w.after, 'base64'));
+    if (sha256(before) !== w.beforeSha256 || sha256(after) !== w.afterSha256 || before.length !== after.length) {
+      throw new DiskError('EFORMAT', `undo file ${path} is damaged (the ${w.name} image does not match its checksum)`);
+    }
+    return { name: w.name as PlannedWrite['name'], lba: w.lba, offset: w.offset, before, after };
+  });
+  return { journal, writes };
+}
+
+/** Default journal location: next to an image, or in the current directory for a device. */
+export function defaultJournalPath(diskPath: string, isDevice: boolean, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  if (isDevice) {
+    const base = diskPath.replace(/^.*[\\/]/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+    return `gptdoctor-undo-${base}-${stamp}.json`;
+  }
+  return `${diskPath}.gptdoctor-undo-${stamp}.json`;
+}

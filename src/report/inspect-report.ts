@@ -1,0 +1,176 @@
+import type { BlockSource, SourceFormat } from '../disk/block-source.js';
+import { attributeNames, formatAttributes } from '../gpt/attributes.js';
+import { formatCrc } from '../gpt/crc32.js';
+import type { GptEntry } from '../gpt/entries.js';
+import { formatRevision } from '../gpt/header.js';
+import type { MbrKind } from '../gpt/mbr.js';
+import { typeByGuid } from '../gpt/partition-types.js';
+import type { GptCopy, LoadedGpt } from '../read/load-gpt.js';
+import type { SectorSizeChoice } from '../read/sector-size.js';
+import { sniffPartitions } from './partition-fs.js';
+
+/** The JSON contract of `inspect --json` (DESIGN.md §3); the library returns the same object. */
+export interface InspectReport {
+  source: SourceReport;
+  mbr: MbrReport;
+  primary: HeaderReport;
+  backup: HeaderReport;
+  table: 'primary' | 'backup' | 'none';
+  partitions: PartitionReport[];
+}
+
+export interface SourceReport {
+  path: string;
+  format: SourceFormat;
+  size: number;
+  sectorSize: number;
+  /** How the sector size was chosen, and where else a valid GPT header was seen. */
+  sectorSizeSource: SectorSizeChoice['reason'];
+  gptSeenAtSectorSizes: number[];
+}
+
+export interface MbrReport {
+  kind: MbrKind;
+  bootSignature: boolean;
+  diskSignature: string;
+  /** Non-empty records only, with their 0-based slot. */
+  records: Array<{ slot: number; bootIndicator: string; osType: string; startChs: string; endChs: string; startLba: number; sizeLba: number }>;
+}
+
+export interface HeaderReport {
+  lba: number;
+  /** Header and entry array both valid. */
+  valid: boolean;
+  headerValid: boolean;
+  entriesValid: boolean;
+  problems: string[];
+  signature?: string;
+  revision?: string;
+  headerSize?: number;
+  headerCrc32?: string;
+  computedHeaderCrc32?: string;
+  myLba?: number;
+  alternateLba?: number;
+  firstUsableLba?: number;
+  lastUsableLba?: number;
+  diskGuid?: string;
+  entriesLba?: number;
+  entryCount?: number;
+  entrySize?: number;
+  entriesCrc32?: string;
+  computedEntriesCrc32?: string;
+}
+
+export interface PartitionReport {
+  index: number;
+  type: string;
+  typeName: string;
+  guid: string;
+  firstLba: number;
+  lastLba: number;
+  size: number;
+  attributes: string;
+  attributeNames: string[];
+  name: string;
+  filesystem?: string;
+}
+
+const hex = (n: number, digits: number): string => '0x' + n.toString(16).toUpperCase().padStart(digits, '0');
+
+export function sourceReport(source: BlockSource, loaded: LoadedGpt): SourceReport {
+  return {
+    path: source.path,
+    format: source.format,
+    size: source.size,
+    sectorSize: loaded.sectorSize,
+    sectorSizeSource: loaded.sectorSizeChoice.reason,
+    gptSeenAtSectorSizes: loaded.sectorSizeChoice.gptSeenAt,
+  };
+}
+
+export function mbrReport(loaded: LoadedGpt): MbrReport {
+  const { mbr } = loaded;
+  return {
+    kind: mbr.kind,
+    bootSignature: mbr.bootSignature,
+    diskSignature: hex(mbr.diskSignature, 8),
+    records: mbr.records
+      .filter((r) => r.osType !== 0 || r.startLba !== 0 || r.sizeLba !== 0)
+      .map((r) => ({
+        slot: r.slot,
+        bootIndicator: hex(r.bootIndicator, 2),
+        osType: hex(r.osType, 2),
+        startChs: r.startChs,
+        endChs: r.endChs,
+        startLba: r.startLba,
+        sizeLba: r.sizeLba,
+      })),
+  };
+}
+
+export function headerReport(copy: GptCopy): HeaderReport {
+  const base = {
+    lba: copy.lba,
+    valid: copy.valid,
+    headerValid: copy.headerValid,
+    entriesValid: copy.entriesValid,
+    problems: [
+      ...copy.problems.map((p) => p.message),
+      ...(copy.headerValid && !copy.entriesValid ? [entriesProblem(copy)] : []),
+    ],
+  };
+  const h = copy.header;
+  if (!h) return base;
+  return {
+    ...base,
+    signature: h.signature.replace(/[^\x20-\x7e]/g, '.'),
+    revision: formatRevision(h.revision),
+    headerSize: h.headerSize,
+    headerCrc32: formatCrc(h.headerCrc32),
+    computedHeaderCrc32: formatCrc(h.computedHeaderCrc32),
+    myLba: h.myLba,
+    alternateLba: h.alternateLba,
+    firstUsableLba: h.firstUsableLba,
+    lastUsableLba: h.lastUsableLba,
+    diskGuid: h.diskGuid,
+    entriesLba: h.entriesLba,
+    entryCount: h.entryCount,
+    entrySize: h.entrySize,
+    entriesCrc32: formatCrc(h.entriesCrc32),
+    ...(copy.computedEntriesCrc32 !== undefined ? { computedEntriesCrc32: formatCrc(copy.computedEntriesCrc32) } : {}),
+  };
+}
+
+function entriesProblem(copy: GptCopy): string {
+  if (copy.computedEntriesCrc32 === undefined) return 'the entry array could not be read in full (it runs past the end of the disk)';
+  return `entry array CRC32 is ${formatCrc(copy.header!.entriesCrc32)} in the header but the array gives ${formatCrc(copy.computedEntriesCrc32)}`;
+}
+
+export function partitionReport(e: GptEntry, sectorSize: number, filesystem?: string): PartitionReport {
+  return {
+    index: e.index,
+    type: e.typeGuid,
+    typeName: typeByGuid(e.typeGuid)?.name ?? 'unknown',
+    guid: e.uniqueGuid,
+    firstLba: e.firstLba,
+    lastLba: e.lastLba,
+    size: e.lastLba >= e.firstLba ? (e.lastLba - e.firstLba + 1) * sectorSize : 0,
+    attributes: formatAttributes(e.attributes),
+    attributeNames: attributeNames(e.attributes),
+    name: e.name,
+    ...(filesystem !== undefined ? { filesystem } : {}),
+  };
+}
+
+/** Builds the whole inspect report; sniffs each partition's filesystem with a few small reads. */
+export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
+  const filesystems = await sniffPartitions(loaded);
+  return {
+    source: sourceReport(loaded.source, loaded),
+    mbr: mbrReport(loaded),
+    primary: headerReport(loaded.primary),
+    backup: headerReport(loaded.backup),
+    table: loaded.table,
+    partitions: loaded.partitions.map((e) => partitionReport(e, loaded.sectorSize, filesystems.get(e.index)?.kind)),
+  };
+}

@@ -1,0 +1,35 @@
+import { checkDisk, type CheckOptions } from '../api.js';
+import type { CheckReport } from '../check/check.js';
+import { DiskError } from '../disk/block-source.js';
+
+/** One scanned image: a check report, or why it could not be read. */
+export type ScanResult =
+  | { path: string; report: CheckReport }
+  | { path: string; error: { code: string; message: string } };
+
+/**
+ * Checks many disks concurrently in one process and yields the results in input order.
+ * At most `jobs` images are open at once; one unreadable or hostile image only yields an error.
+ */
+export async function* scanDisks(paths: readonly string[], options: CheckOptions & { jobs?: number } = {}): AsyncGenerator<ScanResult> {
+  const jobs = Math.max(1, options.jobs ?? 8);
+  const pending = new Map<number, Promise<ScanResult>>();
+  let next = 0;
+  const start = (i: number): void => void pending.set(i, scanOne(paths[i]!, options));
+  while (next < Math.min(jobs, paths.length)) start(next++);
+  for (let i = 0; i < paths.length; i++) {
+    const result = await pending.get(i)!;
+    pending.delete(i);
+    if (next < paths.length) start(next++);
+    yield result;
+  }
+}
+
+async function scanOne(path: string, options: CheckOptions): Promise<ScanResult> {
+  try {
+    return { path, report: await checkDisk(path, options) };
+  } catch (err) {
+    const code = err instanceof DiskError ? err.code : 'EINTERNAL';
+    return { path, error: { code, message: err instanceof Error ? err.message : String(err) } };
+  }
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { checkDisk, inspectDisk } from '../src/api.js';
+import { findingsExitCode } from '../src/check/check.js';
+import { fixtureBytes, manifest, memory } from './helpers/images.js';
+import { fromGptdoctor, fromSfdisk } from './helpers/sfdisk.js';
+
+/**
+ * Every committed fixture (made by sgdisk/sfdisk/parted/mkfs, see scripts/make-test-images.sh):
+ * inspect must agree with what sfdisk said, and check must report exactly the expected codes.
+ */
+const EXPECTED: Record<string, { codes: string[]; profile: 'windows' | 'uefi' | 'structure' }> = {
+  windows: { profile: 'windows', codes: ['esp-too-small:warning'] },
+  'windows-esp-basic': { profile: 'windows', codes: ['esp-type:error', 'esp-too-small:warning'] },
+  'windows-msr-basic': { profile: 'windows', codes: ['msr-type:error', 'esp-too-small:warning'] },
+  'windows-esp-ntfs': { profile: 'windows', codes: ['esp-not-fat:error', 'esp-too-small:warning'] },
+  'windows-esp-full': { profile: 'windows', codes: ['esp-low-space:error', 'esp-too-small:warning'] },
+  'windows-esp-noblockio': { profile: 'windows', codes: ['esp-attributes:error', 'esp-too-small:warning'] },
+  'windows-esp-small': { profile: 'windows', codes: ['esp-too-small:error'] },
+  'windows-esp-attrs-zero': { profile: 'windows', codes: ['esp-too-small:warning', 'esp-attributes:info'] },
+  'windows-recovery-no-required': { profile: 'windows', codes: ['esp-too-small:warning', 'recovery-attributes:warning'] },
+  linux: { profile: 'uefi', codes: [] },
+  data: { profile: 'structure', codes: [] },
+  sector4k: { profile: 'uefi', codes: [] },
+  entries256: { profile: 'structure', codes: [] },
+  'many-partitions': { profile: 'structure', codes: ['partition-misaligned:warning', ...Array.from({ length: 36 }, () => 'partition-misaligned:info')] },
+  'hybrid-mbr': { profile: 'uefi', codes: ['esp-not-fat:error', 'hybrid-mbr:warning'] },
+  'mbr-only': { profile: 'structure', codes: ['no-gpt:error'] },
+  zeros: { profile: 'structure', codes: ['no-gpt:error'] },
+  'no-pmbr': { profile: 'uefi', codes: ['pmbr-missing:error'] },
+  'damaged-primary-header': { profile: 'uefi', codes: ['primary-header-bad:error'] },
+  'damaged-primary-entries': { profile: 'uefi', codes: ['primary-entries-bad:error'] },
+  'zeroed-backup': { profile: 'uefi', codes: ['backup-header-bad:error'] },
+  'damaged-backup-entries': { profile: 'uefi', codes: ['backup-entries-bad:error'] },
+  'headers-disagree': { profile: 'uefi', codes: ['headers-disagree:error'] },
+  grown: { profile: 'structure', codes: ['backup-not-at-end:error', 'pmbr-invalid:warning'] },
+  truncated: { profile: 'structure', codes: ['image-truncated:error', 'pmbr-invalid:warning'] },
+  overlap: { profile: 'structure', codes: ['partition-overlap:error', 'partition-misaligned:info'] },
+  'guid-duplicate': { profile: 'structure', codes: ['partition-guid-duplicate:error'] },
+  'out-of-range': { profile: 'structure', codes: ['partition-out-of-range:error', 'partition-misaligned:warning'] },
+  'in-table-area': { profile: 'structure', codes: ['partition-in-table-area:error', 'partition-misaligned:warning'] },
+  'entry-size-256': { profile: 'structure', codes: ['entry-size-unusual:warning'] },
+};
+
+const fixtures = Object.entries(manifest());
+
+describe('committed fixtures', () => {
+  it('every fixture has an expectation, and every expectation a fixture', () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual(fixtures.map(([name]) => name).sort());
+  });
+
+  it.each(fixtures)('%s: inspect agrees with sfdisk --json', async (name, facts) => {
+    const bytes = fixtureBytes(name);
+    const report = await inspectDisk(memory(bytes, false, `${name}.img`));
+    expect(report.source.sectorSize).toBe(facts.sectorSize);
+    const table = facts.sfdisk?.partitiontable;
+    if (!table || (table as { label?: string }).label !== 'gpt') {
+      // sfdisk saw no GPT: an MBR disk, an empty one, or one whose GPT libfdisk cannot accept.
+      expect(['mbr-only', 'zeros', 'no-pmbr', 'truncated']).toContain(name);
+      return;
+    }
+    expect(report.table).not.toBe('none');
+    const theirs = (table.partitions ?? []).map(fromSfdisk).sort((a, b) => Number(a.index) - Number(b.index));
+    const ours = report.partitions.map(fromGptdoctor).sort((a, b) => Number(a.index) - Number(b.index));
+    expect(ours).toEqual(theirs);
+  });
+
+  it.each(fixtures)('%s: check reports exactly the expected codes', async (name) => {
+    const expected = EXPECTED[name]!;
+    const report = await checkDisk(memory(fixtureBytes(name), false, `${name}.img`));
+    expect(report.profileApplied).toBe(expected.profile);
+    expect(report.findings.map((f) => `${f.code}:${f.severity}`).sort()).toEqual([...expected.codes].sort());
+    expect(report.ok).toBe(!expected.codes.some((c) => c.endsWith(':error')));
+    expect(findingsExitCode(report.findings)).toBe(report.ok ? 0 : 1);
+    for (const f of report.findings) expect(f.message.length).toBeGreaterThan(20);
+  });
+
+  it('the flagship cases carry a fix line', async () => {
+    const fixes: Record<string, string> = {
+      'windows-esp-basic': 'gptdoctor set disk.img 1 --type esp',
+      'windows-msr-basic': 'gptdoctor set disk.img 2 --type msr',
+      'windows-esp-noblockio': 'gptdoctor set disk.img 1 --attributes -no-block-io',
+      'windows-recovery-no-required': 'gptdoctor set disk.img 4 --attributes +required,+no-drive-letter',
+    };
+    for (const [name, fix] of Object.entries(fixes)) {
+      const report = await checkDisk(memory(fixtureBytes(name), false, 'disk.img'));
+      expect(report.findings.map((f) => f.fix)).toContain(fix);
+    }
+  });
+
+  it('Windows rules never fire on Linux, data, 4Kn or 256-entry disks', async () => {
+    for (const name of ['linux', 'data', 'sector4k', 'entries256']) {
+      const report = await checkDisk(memory(fixtureBytes(name), false, `${name}.img`));
+      expect(report.findings.filter((f) => /^(esp|msr|recovery)-/.test(f.code))).toEqual([]);
+    }
+  });
+
+  it('reads only what it needs: the 4096-sector image without any hint', async () => {
+    const source = memory(fixtureBytes('sector4k'));
+    const report = await inspectDisk(source);
+    expect(report.source.sectorSize).toBe(4096);
+    expect(report.source.sectorSizeSource).toBe('detected');
+    expect(source.bytesRead).toBeLessThan(256 * 1024);
+  });
+});

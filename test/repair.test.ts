@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, truncateSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureFile, manifest, sha256, sha256File } from './helpers/images.js';
+import { haveTools, runAll, tempDir } from './helpers/tools.js';
+
+const BIN = new URL('../bin/gptdoctor.js', import.meta.url).pathname;
+const gptdoctor = (args: string[]): { status: number; stdout: string; stderr: string } => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+};
+
+/**
+ * Hash of every partition's bytes, by the layout sfdisk recorded for the intact fixture, or by the
+ * recipe's own [start, sectors] list where sfdisk cannot see the GPT.
+ */
+function partitionHashes(file: string, layoutFrom: string | Array<[number, number]>): string[] {
+  const bytes = readFileSync(file);
+  const ranges = typeof layoutFrom === 'string'
+    ? (manifest()[layoutFrom]!.sfdisk!.partitiontable.partitions ?? []).map((p) => [p.start, p.size] as const)
+    : layoutFrom;
+  expect(ranges.length).toBeGreaterThan(0);
+  return ranges.map(([start, size]) => sha256(bytes.subarray(start * 512, (start + size) * 512)));
+}
+
+/** Each repair case: the fixture, the intact fixture whose layout it shares, the codes check must report first. */
+const CASES: Array<[string, string | Array<[number, number]>, string[]]> = [
+  ['damaged-primary-header', 'linux', ['primary-header-bad']],
+  ['damaged-primary-entries', 'linux', ['primary-entries-bad']],
+  ['zeroed-backup', 'linux', ['backup-header-bad']],
+  ['damaged-backup-entries', 'linux', ['backup-entries-bad']],
+  ['grown', 'grown', ['backup-not-at-end']],
+  ['no-pmbr', 'linux', ['pmbr-missing']],
+  // sfdisk sees no GPT on the truncated image; its recipe puts one partition at 2048 for 38 MiB.
+  ['truncated', [[2048, 77824]], ['image-truncated']],
+  ['headers-disagree', 'linux', ['headers-disagree']],
+];
+
+describe.runIf(haveTools('sgdisk', 'sfdisk'))('repair on fixtures made by independent tools', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it.each(CASES)('%s: repair makes sgdisk, sfdisk and check clean; data untouched; undo restores', (name, layoutFrom, codes) => {
+    const file = fixtureFile(name, dir.path);
+    const original = sha256File(file);
+    const hashes = partitionHashes(file, layoutFrom);
+    const before = JSON.parse(gptdoctor(['check', '--json', '--profile', 'structure', file]).stdout) as { findings: Array<{ code: string }> };
+    expect(before.findings.map((f) => f.code)).toEqual(expect.arrayContaining(codes));
+
+    const repair = gptdoctor(['repair', '--yes', '--profile', 'structure', file]);
+    expect(repair.status, repair.stderr + repair.stdout).toBe(0);
+    const undoFile = /Undo with: gptdoctor undo (.+)/.exec(repair.stdout)![1]!.trim();
+
+    expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
+    expect(runAll('sfdisk', ['--verify', file]).output).toMatch(/No errors detected/);
+    const after = JSON.parse(gptdoctor(['check', '--json', '--profile', 'structure', file]).stdout) as { findings: Array<{ code: string; severity: string }> };
+    expect(after.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(partitionHashes(file, layoutFrom)).toEqual(hashes);
+
+    expect(gptdoctor(['repair', '--yes', '--profile', 'structure', file]).stdout).toMatch(/nothing to change/);
+    expect(gptdoctor(['undo', '--yes', undoFile]).status).toBe(0);
+    expect(sha256File(file)).toBe(original);
+  });
+
+  it('refuses when both headers are damaged and points to recover', () => {
+    const file = fixtureFile('zeros', dir.path);
+    const r = gptdoctor(['repair', '--yes', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/recover/);
+  });
+
+  it('refuses an image cut through its last partition, writing nothing', () => {
+    const file = fixtureFile('data', dir.path);
+    truncateSync(file, statSync(file).size - 1024 * 1024);
+    const original = sha256File(file);
+    const r = gptdoctor(['repair', '--yes', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/partition 1 reaches past LBA \d+: the image is too short/);
+    expect(sha256File(file)).toBe(original);
+  });
+});
