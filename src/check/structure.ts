@@ -235,6 +235,8 @@ function alignment(parts: readonly GptEntry[], ss: number): Finding[] {
       out.push({ code: 'partition-misaligned', severity: 'warning', partition: e.index, message: `partition ${e.index} starts at LBA ${e.firstLba}, not on a ${ASSUMED_PHYSICAL}-byte boundary: every write on a 4K-sector drive costs a read-modify-write` });
     } else if (e.firstLba % mib !== 0) {
       out.push({ code: 'partition-misaligned', severity: 'info', partition: e.index, message: `partition ${e.index} starts at LBA ${e.firstLba}, not on a 1 MiB boundary` });
+    } else if ((e.lastLba + 1) % mib !== 0) {
+      out.push({ code: 'partition-misaligned', severity: 'info', partition: e.index, message: `partition ${e.index} ends at LBA ${e.lastLba}, not just before a 1 MiB boundary (some disk-encryption tools expect whole MiB)` });
     }
   }
   return out;

@@ -1,0 +1,46 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkDisk } from '../src/api.js';
+import { fixtureFile, manifest } from './helpers/images.js';
+import { haveTools, runAll, tempDir } from './helpers/tools.js';
+
+/**
+ * Oracle: every problem `sgdisk -v` prints about a fixture must be matched by a gptdoctor finding.
+ * Each gdisk message maps to the codes that name the same fault; a gdisk message with no mapping
+ * fails the test, so a new kind of complaint cannot slip through unnoticed.
+ */
+const GDISK_PROBLEMS: Array<[RegExp, string[]]> = [
+  [/CRC for the main partition table is invalid/, ['primary-entries-bad', 'primary-header-bad']],
+  [/CRC for the backup partition table is invalid/, ['backup-entries-bad', 'backup-header-bad', 'image-truncated']],
+  [/Main and backup partition tables differ/, ['headers-disagree', 'primary-entries-bad', 'backup-entries-bad', 'primary-header-bad']],
+  [/invalid main GPT header/, ['primary-header-bad']],
+  [/secondary header's self-pointer/, ['backup-not-at-end', 'image-truncated']],
+  [/Disk is too small to hold all the data|Disk size is smaller than the main header|GPT claims the disk is larger than it is/, ['image-truncated']],
+  [/disk GUID .* doesn't\s+match the backup/s, ['headers-disagree']],
+  [/Main partition table overlaps the first partition/, ['partition-in-table-area', 'partition-out-of-range']],
+  [/Secondary partition table overlaps the last partition/, ['partition-in-table-area', 'no-gpt']],
+  [/partitions \d+ and \d+ overlap/, ['partition-overlap']],
+  [/Error \d+ reading partition table for CRC check/, ['image-truncated', 'backup-entries-bad', 'primary-entries-bad']],
+  [/Found invalid GPT and valid MBR/, ['no-gpt']],
+  [/doesn't (begin|end) on a \d+-sector boundary/, ['partition-misaligned', 'backup-not-at-end']],
+];
+
+const fixtures = Object.keys(manifest());
+
+describe.runIf(haveTools('sgdisk'))('gptdoctor flags everything sgdisk -v flags', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it.each(fixtures)('%s', async (name) => {
+    const file = fixtureFile(name, dir.path);
+    const gdisk = runAll('sgdisk', ['-v', file]).output;
+    const report = await checkDisk(file, { profile: 'structure' });
+    const codes = new Set(report.findings.map((f) => f.code));
+    const problemLines = gdisk.split('\n').filter((l) => /^(Problem|Warning!|Caution: (The CRC|Partition \d+ doesn't))/.test(l) && !/One or more CRCs|Loaded backup partition table/.test(l));
+    for (const line of problemLines) {
+      const rule = GDISK_PROBLEMS.find(([pattern]) => pattern.test(line) || pattern.test(gdisk.slice(gdisk.indexOf(line), gdisk.indexOf(line) + 300)));
+      expect(rule, `gdisk said "${line}" and no mapping exists`).toBeDefined();
+      expect(rule![1].some((c) => codes.has(c)), `gdisk: "${line}" — gptdoctor said ${[...codes].join(', ') || 'nothing'}`).toBe(true);
+    }
+    if (/Identified \d+ problems/.test(gdisk)) expect(report.findings.some((f) => f.severity === 'error')).toBe(true);
+  });
+});
