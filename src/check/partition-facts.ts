@@ -10,7 +10,7 @@ export interface PartitionFacts {
   entry: GptEntry;
   size: number;
   filesystem?: FilesystemKind;
-  /** For FAT volumes: `*.efi` files under \EFI (upper-cased paths with backslashes). */
+  /** For FAT volumes: `*.efi` files under \EFI, as \EFI\…\name.efi paths spelled as stored. */
   efiFiles: string[];
   /** True when \EFI\Microsoft\Boot holds bootmgfw.efi: a Windows ESP by content. */
   windowsBoot: boolean;
@@ -41,8 +41,8 @@ export async function partitionFacts(g: LoadedGpt): Promise<PartitionFacts[]> {
     if (fs && isFat(fs.kind)) {
       try {
         const volume = await openFat(fs.reader);
-        fact.efiFiles = (await volume.findEfiBootFiles()).map((p) => p.toUpperCase().replace(/\//g, '\\'));
-        fact.windowsBoot = fact.efiFiles.some((p) => p.endsWith('\\EFI\\MICROSOFT\\BOOT\\BOOTMGFW.EFI'));
+        fact.efiFiles = await volume.findEfiBootFiles();
+        fact.windowsBoot = fact.efiFiles.some((p) => p.toUpperCase() === '\\EFI\\MICROSOFT\\BOOT\\BOOTMGFW.EFI');
         if (entry.typeGuid === TYPE_GUIDS.ESP || fact.efiFiles.length > 0) fact.freeBytes = await volume.freeBytes();
       } catch (err) {
         fact.fatError = (err as Error).message;

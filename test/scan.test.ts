@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureBytes, sfdiskImage } from './helpers/images.js';
+import { haveTools, tempDir } from './helpers/tools.js';
+
+const BIN = new URL('../bin/gptdoctor.js', import.meta.url).pathname;
+
+describe.runIf(haveTools('sfdisk'))('scan of a directory of 1,000 images', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('prints 1,000 JSON lines and a correct summary, in one process', () => {
+    const images = join(dir.path, 'images');
+    mkdirSync(join(images, 'nested'), { recursive: true });
+    // 1 MiB GPT disks written by sfdisk: most clean, some with overlapping partitions.
+    const clean = sfdiskImage('label: gpt\nfirst-lba: 34\nstart=40, size=1000, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n', 1);
+    const broken = sfdiskImage('label: gpt\nfirst-lba: 34\nstart=34, size=1000, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\nstart=2048, size=10, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n', 2)
+      .subarray(0, 1024 * 1024); // cut short: the backup is gone
+    const flagship = fixtureBytes('windows-esp-basic');
+    for (let i = 0; i < 980; i++) writeFileSync(join(images, i % 2 ? 'nested' : '.', `clean-${i}.img`), clean);
+    for (let i = 0; i < 10; i++) writeFileSync(join(images, `cut-${i}.img`), broken);
+    for (let i = 0; i < 5; i++) writeFileSync(join(images, `esp-${i}.img`), flagship);
+    for (let i = 0; i < 5; i++) writeFileSync(join(images, `container-${i}.vhdx`), Buffer.concat([Buffer.from('vhdxfile'), Buffer.alloc(4096)]));
+
+    const r = spawnSync(process.execPath, [BIN, 'scan', '--json', '--jobs', '16', images], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { source: { path: string }; ok?: boolean; error?: { code: string }; findings?: Array<{ code: string }> });
+    expect(lines).toHaveLength(1000);
+    expect(new Set(lines.map((l) => l.source.path)).size).toBe(1000);
+    expect(lines.filter((l) => l.ok === true)).toHaveLength(980);
+    expect(lines.filter((l) => l.findings?.some((f) => f.code === 'image-truncated'))).toHaveLength(10);
+    expect(lines.filter((l) => l.findings?.some((f) => f.code === 'esp-type'))).toHaveLength(5);
+    expect(lines.filter((l) => l.error?.code === 'EFORMAT')).toHaveLength(5);
+    expect(r.stderr).toMatch(/Scanned 1000 images/);
+    expect(r.stderr).toMatch(/ok\s+980/);
+    expect(r.stderr).toMatch(/with errors\s+15/);
+    expect(r.stderr).toMatch(/unreadable\s+5/);
+    expect(r.stderr).toMatch(/10\s+image-truncated/);
+    expect(r.status).toBe(2);
+  });
+});
