@@ -34,7 +34,7 @@ describe.runIf(haveTools('sgdisk'))('gptdoctor flags everything sgdisk -v flags'
     const file = fixtureFile(name, dir.path);
     const gdisk = runAll('sgdisk', ['-v', file]).output;
     const report = await checkDisk(file, { profile: 'structure' });
-    const codes = new Set(report.findings.map((f) => f.code));
+    const codes = new Set<string>(report.findings.map((f) => f.code));
     const problemLines = gdisk.split('\n').filter((l) => /^(Problem|Warning!|Caution: (The CRC|Partition \d+ doesn't))/.test(l) && !/One or more CRCs|Loaded backup partition table/.test(l));
     for (const line of problemLines) {
       const rule = GDISK_PROBLEMS.find(([pattern]) => pattern.test(line) || pattern.test(gdisk.slice(gdisk.indexOf(line), gdisk.indexOf(line) + 300)));

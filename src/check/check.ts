@@ -1,7 +1,7 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { partitionReport, sourceReport, type PartitionReport, type SourceReport } from '../report/inspect-report.js';
 import { FINDING_CODES, SEVERITY_RANK, type Finding, type Profile } from './finding.js';
-import { partitionFacts } from './partition-facts.js';
+import { addFreeSpace, partitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
 import { bootFindings, hasUefiEvidence, hasWindowsEvidence } from './windows.js';
 
@@ -30,6 +30,7 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
     if (hasWindowsEvidence(facts)) applied = 'windows';
     else if (hasUefiEvidence(facts)) applied = 'uefi';
   }
+  if (applied === 'windows') await addFreeSpace(facts);
   if (applied !== 'structure' && g.table !== 'none') findings.push(...bootFindings(g, facts, diskArg, applied === 'windows'));
   sortFindings(findings);
   return {

@@ -14,7 +14,9 @@ export interface PartitionFacts {
   efiFiles: string[];
   /** True when \EFI\Microsoft\Boot holds bootmgfw.efi: a Windows ESP by content. */
   windowsBoot: boolean;
-  /** Free bytes computed from the FAT; only for partitions that are ESPs by type or content. */
+  /** The open FAT volume, for FAT partitions. */
+  fat?: FatVolume;
+  /** Free bytes computed from the FAT; filled in by addFreeSpace() for ESP candidates only. */
   freeBytes?: number;
   /** Why the FAT could not be read, when it looked like FAT but was not readable. */
   fatError?: string;
@@ -23,8 +25,9 @@ export interface PartitionFacts {
 const isFat = (kind: FilesystemKind | undefined): boolean => kind === 'fat12' || kind === 'fat16' || kind === 'fat32';
 
 /**
- * Reads just enough of each partition to judge it: a filesystem sniff for all, the \EFI
- * directory tree of FAT volumes, and the FAT itself (free space) only for ESP candidates.
+ * Reads just enough of each partition to judge it: a filesystem sniff for all, and the \EFI
+ * directory tree of FAT volumes. The FAT itself (free space) is read later, and only when the
+ * Windows rules need it (addFreeSpace).
  */
 export async function partitionFacts(g: LoadedGpt): Promise<PartitionFacts[]> {
   const sniffed = await sniffPartitions(g);
@@ -41,9 +44,9 @@ export async function partitionFacts(g: LoadedGpt): Promise<PartitionFacts[]> {
     if (fs && isFat(fs.kind)) {
       try {
         const volume = await openFat(fs.reader);
+        fact.fat = volume;
         fact.efiFiles = await volume.findEfiBootFiles();
         fact.windowsBoot = fact.efiFiles.some((p) => p.toUpperCase() === '\\EFI\\MICROSOFT\\BOOT\\BOOTMGFW.EFI');
-        if (entry.typeGuid === TYPE_GUIDS.ESP || fact.efiFiles.length > 0) fact.freeBytes = await volume.freeBytes();
       } catch (err) {
         fact.fatError = (err as Error).message;
       }
@@ -53,4 +56,9 @@ export async function partitionFacts(g: LoadedGpt): Promise<PartitionFacts[]> {
   return facts;
 }
 
-export type { FatVolume };
+/** Counts free space in the FAT of every ESP candidate (by type or content): a read of the whole FAT each. */
+export async function addFreeSpace(facts: readonly PartitionFacts[]): Promise<void> {
+  for (const f of facts) {
+    if (f.fat && (f.entry.typeGuid === TYPE_GUIDS.ESP || f.efiFiles.length > 0)) f.freeBytes = await f.fat.freeBytes();
+  }
+}

@@ -103,37 +103,79 @@ class FatReader {
     return this.fat;
   }
 
-  /** The FAT entry for a cluster; undefined when the FAT does not reach it (short read or cap). */
-  private entry(fat: Uint8Array, cluster: number): number | undefined {
+  /**
+   * The FAT entry for a cluster, from `fat` holding the table's bytes from byte `base` on;
+   * undefined when those bytes do not reach it (short read or cap).
+   */
+  private entry(fat: Uint8Array, cluster: number, base = 0): number | undefined {
     switch (this.bpb.kind) {
       case 'fat12': {
-        const o = cluster + (cluster >> 1);
-        if (o + 1 >= fat.length) return undefined;
+        const o = cluster + (cluster >> 1) - base;
+        if (o < 0 || o + 1 >= fat.length) return undefined;
         const v = fat[o]! | (fat[o + 1]! << 8);
         return cluster & 1 ? v >> 4 : v & 0xfff;
       }
       case 'fat16': {
-        const o = cluster * 2;
-        return o + 1 < fat.length ? fat[o]! | (fat[o + 1]! << 8) : undefined;
+        const o = cluster * 2 - base;
+        return o >= 0 && o + 1 < fat.length ? fat[o]! | (fat[o + 1]! << 8) : undefined;
       }
       case 'fat32': {
-        const o = cluster * 4;
-        if (o + 3 >= fat.length) return undefined;
-        return ((fat[o]! | (fat[o + 1]! << 8) | (fat[o + 2]! << 16)) + (fat[o + 3]! & 0x0f) * 0x1000000);
+        const o = cluster * 4 - base;
+        if (o < 0 || o + 3 >= fat.length) return undefined;
+        return (fat[o]! | (fat[o + 1]! << 8) | (fat[o + 2]! << 16)) + (fat[o + 3]! & 0x0f) * 0x1000000;
       }
     }
   }
 
   private async freeClusters(): Promise<number> {
     const fat = await this.loadFat();
+    const end = this.bpb.clusterCount + 2;
     let free = 0;
-    for (let c = 2; c < this.bpb.clusterCount + 2; c++) if (this.entry(fat, c) === 0) free++;
+    if (this.bpb.kind === 'fat12') {
+      for (let c = 2; c < end; c++) if (this.entry(fat, c) === 0) free++;
+      return free;
+    }
+    // FAT16/32: walk the table as whole words (FAT32 entries use only their low 28 bits).
+    const view = new DataView(fat.buffer, fat.byteOffset, fat.byteLength);
+    const width = this.bpb.kind === 'fat16' ? 2 : 4;
+    const last = Math.min(end, Math.floor(fat.byteLength / width));
+    if (width === 2) for (let c = 2; c < last; c++) free += view.getUint16(c * 2, true) === 0 ? 1 : 0;
+    else for (let c = 2; c < last; c++) free += (view.getUint32(c * 4, true) & 0x0fffffff) === 0 ? 1 : 0;
     return free;
+  }
+
+  /** FAT blocks read for chain walks, so that following a directory reads a few KiB, not the whole FAT. */
+  private readonly fatBlocks = new Map<number, Uint8Array>();
+  private static readonly FAT_BLOCK = 4096;
+
+  /** One FAT entry, read through a small block cache (FAT12 entries may straddle two blocks). */
+  private async entryOf(cluster: number): Promise<number | undefined> {
+    const width = this.bpb.kind === 'fat12' ? 1.5 : this.bpb.kind === 'fat16' ? 2 : 4;
+    const offset = Math.floor(cluster * width);
+    const blockIndex = Math.floor(offset / FatReader.FAT_BLOCK);
+    const base = blockIndex * FatReader.FAT_BLOCK;
+    const block = async (i: number): Promise<Uint8Array> => {
+      let bytes = this.fatBlocks.get(i);
+      if (!bytes) {
+        const length = Math.max(0, Math.min(FatReader.FAT_BLOCK, this.bpb.fatSectors * this.bpb.bytesPerSector - i * FatReader.FAT_BLOCK));
+        bytes = await this.r.read(this.bpb.fatOffset + i * FatReader.FAT_BLOCK, length);
+        this.fatBlocks.set(i, bytes);
+      }
+      return bytes;
+    };
+    let bytes = await block(blockIndex);
+    if (offset - base + 4 > bytes.length && bytes.length === FatReader.FAT_BLOCK) {
+      const next = await block(blockIndex + 1);
+      const joined = new Uint8Array(bytes.length + next.length);
+      joined.set(bytes);
+      joined.set(next, bytes.length);
+      bytes = joined;
+    }
+    return this.entry(bytes, cluster, base);
   }
 
   /** The cluster chain from `first`, stopping at end-of-chain, a bad or free link, or a loop. */
   private async chain(first: number): Promise<number[]> {
-    const fat = await this.loadFat();
     const eoc = this.bpb.kind === 'fat12' ? 0xff8 : this.bpb.kind === 'fat16' ? 0xfff8 : 0x0ffffff8;
     const clusters: number[] = [];
     const seen = new Set<number>();
@@ -141,7 +183,7 @@ class FatReader {
     while (c >= 2 && c < this.bpb.clusterCount + 2 && !seen.has(c) && clusters.length <= this.bpb.clusterCount) {
       seen.add(c);
       clusters.push(c);
-      const next = this.entry(fat, c);
+      const next = await this.entryOf(c);
       if (next === undefined || next >= eoc || next < 2 || next === eoc - 1) break;
       c = next;
     }
