@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureFile, manifest, sha256, sha256File } from './helpers/images.js';
-import { haveTools, runAll, tempDir } from './helpers/tools.js';
+import { canUseLoop, haveTools, runAll, tempDir, withLoop } from './helpers/tools.js';
 
 const BIN = new URL('../bin/gptdoctor.js', import.meta.url).pathname;
 const gptdoctor = (args: string[]): { status: number; stdout: string; stderr: string } => {
@@ -77,5 +78,49 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('repair on fixtures made by indepe
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/partition 1 reaches past LBA \d+: the image is too short/);
     expect(sha256File(file)).toBe(original);
+  });
+});
+
+describe.runIf(haveTools('sgdisk', 'sfdisk'))('set, checked by sfdisk and sgdisk', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('changes attributes and a non-ASCII name in both copies; unknown bits survive; undo restores', () => {
+    const file = fixtureFile('linux', dir.path);
+    const original = sha256File(file);
+    const first = gptdoctor(['set', file, '4', '--attributes', '+required,+62,+50', '--name', 'システム', '--yes']);
+    expect(first.status, first.stderr).toBe(0);
+    const second = gptdoctor(['set', file, '4', '--attributes', '-62', '--yes', '--undo-file', join(dir.path, 'second.json')]);
+    expect(second.status, second.stderr).toBe(0);
+    const sf = JSON.parse(runAll('sfdisk', ['--json', file]).output) as { partitiontable: { partitions: Array<{ name?: string; attrs?: string; uuid: string }> } };
+    expect(sf.partitiontable.partitions[3]).toMatchObject({ name: 'システム', attrs: 'RequiredPartition GUID:50', uuid: '22222222-0000-4000-8000-000000000004' });
+    expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
+    expect(gptdoctor(['undo', '--yes', join(dir.path, 'second.json')]).status).toBe(0);
+    const firstUndo = /Undo with: gptdoctor undo (.+)/.exec(first.stdout)![1]!.trim();
+    expect(gptdoctor(['undo', '--yes', firstUndo]).status).toBe(0);
+    expect(sha256File(file)).toBe(original);
+  });
+
+  it('rejects a name longer than 36 UTF-16 code units and an empty slot, writing nothing', () => {
+    const file = fixtureFile('linux', dir.path);
+    const original = sha256File(file);
+    const long = gptdoctor(['set', file, '1', '--name', 'x'.repeat(37), '--yes']);
+    expect(long.status).toBe(2);
+    expect(long.stderr).toMatch(/at most 36/);
+    const empty = gptdoctor(['set', file, '9', '--type', 'linux', '--yes']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/slot 9 is empty/);
+    expect(gptdoctor(['set', file, '1', '--type', 'nonsense', '--yes']).stderr).toMatch(/unknown partition type/);
+    expect(sha256File(file)).toBe(original);
+  });
+
+  it.runIf(canUseLoop())('edits a 4096-byte-sector image, as sgdisk on a 4K loop device confirms', () => {
+    const file = fixtureFile('sector4k', dir.path);
+    expect(gptdoctor(['set', file, '2', '--type', 'linux-root-x86-64', '--yes']).status).toBe(0);
+    withLoop(file, 4096, (device) => {
+      expect(runAll('sgdisk', ['-v', device]).output).toMatch(/No problems found/);
+      const sf = JSON.parse(runAll('sfdisk', ['--json', device]).output) as { partitiontable: { partitions: Array<{ type: string }> } };
+      expect(sf.partitiontable.partitions[1]!.type).toBe('4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709');
+    });
   });
 });

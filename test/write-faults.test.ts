@@ -116,6 +116,16 @@ describe.runIf(haveTools('sfdisk'))('write protocol under faults', () => {
         // A half-done plan is never healthy: at least a warning (e.g. a stale protective MBR once the GPT is done).
         if (state === 'partial') expect((await structural(now, ['error', 'warning'])).length).toBeGreaterThan(0);
 
+        if (state === 'partial') {
+          // repair, too, brings a half-written disk back to a consistent table.
+          const repairing = new MemorySource('disk.img', now.slice(), true);
+          const g = await loadGpt(repairing);
+          const fix = await planRepair(g, { command: 'repair', findings: (await checkLoaded(g, 'disk.img', 'structure')).findings, applyBootFixes: false });
+          await applyPlan(fix, repairing, { journalPath: `${journalPath}.repair`, reopen: async () => memory(repairing.contents().slice()) });
+          expect(await structural(repairing.contents(), ['error', 'warning'])).toEqual([]);
+          expect(partitionHashes(repairing.contents())).toEqual(hashes);
+        }
+
         const restoring = new MemorySource('disk.img', now.slice(), true);
         const result = await undoJournal(journalPath, restoring, { reopen: async () => memory(restoring.contents().slice()) });
         expect(result.problems).toEqual([]);
