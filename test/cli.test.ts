@@ -1,16 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { gptdoctor } from './helpers/cli.js';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureFile, sha256File } from './helpers/images.js';
 import { haveTools, run, runAll, tempDir } from './helpers/tools.js';
 
-const BIN = new URL('../bin/gptdoctor.js', import.meta.url).pathname;
-
-function gptdoctor(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 const noStack = (text: string): void => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 

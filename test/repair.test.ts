@@ -1,15 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { gptdoctor } from './helpers/cli.js';
 import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureFile, manifest, sha256, sha256File } from './helpers/images.js';
 import { canUseLoop, haveTools, runAll, tempDir, withLoop } from './helpers/tools.js';
 
-const BIN = new URL('../bin/gptdoctor.js', import.meta.url).pathname;
-const gptdoctor = (args: string[]): { status: number; stdout: string; stderr: string } => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-};
 
 /**
  * Hash of every partition's bytes, by the layout sfdisk recorded for the intact fixture, or by the

@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { gptdoctor } from './helpers/cli.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureBytes, sfdiskImage } from './helpers/images.js';
 import { haveTools, tempDir } from './helpers/tools.js';
-
-const BIN = new URL('../bin/gptdoctor.js', import.meta.url).pathname;
 
 describe.runIf(haveTools('sfdisk'))('scan of a directory of 1,000 images', () => {
   const dir = tempDir();
@@ -24,7 +22,7 @@ describe.runIf(haveTools('sfdisk'))('scan of a directory of 1,000 images', () =>
     for (let i = 0; i < 5; i++) writeFileSync(join(images, `esp-${i}.img`), flagship);
     for (let i = 0; i < 5; i++) writeFileSync(join(images, `container-${i}.vhdx`), Buffer.concat([Buffer.from('vhdxfile'), Buffer.alloc(4096)]));
 
-    const r = spawnSync(process.execPath, [BIN, 'scan', '--json', '--jobs', '16', images], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const r = gptdoctor(['scan', '--json', '--jobs', '16', images]);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { source: { path: string }; ok?: boolean; error?: { code: string }; findings?: Array<{ code: string }> });
     expect(lines).toHaveLength(1000);
     expect(new Set(lines.map((l) => l.source.path)).size).toBe(1000);
