@@ -4,6 +4,8 @@ import { createGunzip } from 'node:zlib';
 import { DiskError, type BlockSource } from './block-source.js';
 import { FileSource, ioError } from './file-source.js';
 import { MemorySource } from './memory-source.js';
+import { VhdSource } from './vhd.js';
+import { VhdxSource } from './vhdx.js';
 
 export interface OpenOptions {
   /** Open for writing; read-only commands never set this. */
@@ -40,8 +42,8 @@ const CONTAINER_NAMES: Record<ContainerKind, string> = {
 
 /**
  * Opens a disk image or device and returns the BlockSource for the virtual disk inside it.
- * Block devices and VHD/VHDX/qcow2/VMDK containers get their own backends; until one exists
- * for a container, opening it fails with a clear EFORMAT error rather than misreading it as raw.
+ * VHD (fixed, dynamic) and VHDX are read through their own backends; containers without one
+ * (qcow2, VMDK) fail with a clear EFORMAT error rather than being misread as raw.
  */
 export async function openDisk(path: string, options: OpenOptions = {}): Promise<BlockSource> {
   let info;
@@ -60,6 +62,12 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     const tail = file.size >= 1024 ? await file.read(file.size - 512, 512) : new Uint8Array(0);
     const kind = sniffContainer(head, tail);
     if (kind === 'raw') return file;
+    if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic') {
+      if (options.writable) {
+        throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]}; writing into VHD/VHDX containers is not supported yet (convert to raw with qemu-img, or use the disk inside Windows)`);
+      }
+      return kind === 'vhdx' ? await VhdxSource.open(file) : await VhdSource.open(file);
+    }
     await file.close();
     if (kind === 'gzip') {
       if (options.writable) throw new DiskError('EROFS', `${path} is gzip-compressed: decompress it before writing to it`);

@@ -1,4 +1,5 @@
 import CRC32 from 'crc-32';
+import CRC32C from 'crc-32/crc32c.js';
 
 /** CRC-32 (IEEE 802.3, as GPT uses it) of `bytes`, as an unsigned 32-bit number. */
 export function crc32(bytes: Uint8Array): number {
@@ -8,4 +9,9 @@ export function crc32(bytes: Uint8Array): number {
 /** Formats a CRC the way the JSON contract shows it: 0x + 8 uppercase hex digits. */
 export function formatCrc(value: number): string {
   return '0x' + (value >>> 0).toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** CRC-32C (Castagnoli), as VHDX checksums its headers, region tables and log entries. */
+export function crc32c(bytes: Uint8Array): number {
+  return CRC32C.buf(bytes) >>> 0;
 }

@@ -1,0 +1,227 @@
+import { crc32c } from '../gpt/crc32.js';
+import { decodeGuid } from '../gpt/guid.js';
+import { DiskError, type BlockSource } from './block-source.js';
+import type { FileSource } from './file-source.js';
+
+/**
+ * VHDX images, per [MS-VHDX] §2: two 4 KiB headers (the valid one with the higher sequence
+ * number is current), two region tables locating the BAT and the metadata, metadata items for
+ * block size, virtual size and sector sizes, and a BAT whose payload entries are interleaved with
+ * one sector-bitmap entry per chunk. Everything little-endian; checksums are CRC-32C.
+ */
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const REGION_BAT = '2DC27766-F623-4200-9D64-115E9BFD4A08';
+const REGION_METADATA = '8B7CA206-4790-4B9A-B8FE-575F050F886E';
+const ITEM = {
+  FILE_PARAMETERS: 'CAA16737-FA36-4D43-B3B6-33F0AA44E76B',
+  VIRTUAL_DISK_SIZE: '2FA54224-CD1B-4876-B211-5DBED83BF4B8',
+  VIRTUAL_DISK_ID: 'BECA12AB-B2E6-4523-93EF-C309E000C746',
+  LOGICAL_SECTOR_SIZE: '8141BF1D-A96F-4709-BA47-F233A8FAAB5F',
+  PHYSICAL_SECTOR_SIZE: 'CDA348C7-445D-4471-9CC9-E9885251C556',
+  PARENT_LOCATOR: 'A8D35F2D-B30B-454D-ABF7-D3D84834AB0C',
+} as const;
+const KNOWN_ITEMS = new Set<string>(Object.values(ITEM));
+const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
+
+/** Payload block states ([MS-VHDX] §2.5.1.1). */
+export const BLOCK = { NOT_PRESENT: 0, UNDEFINED: 1, ZERO: 2, UNMAPPED: 3, FULLY_PRESENT: 6, PARTIALLY_PRESENT: 7 } as const;
+
+export interface VhdxHeader {
+  slot: 1 | 2;
+  valid: boolean;
+  sequenceNumber: bigint;
+  fileWriteGuid: string;
+  dataWriteGuid: string;
+  logGuid: string;
+  logVersion: number;
+  version: number;
+  logLength: number;
+  logOffset: number;
+  raw: Uint8Array;
+}
+
+const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+/** CRC-32C of `bytes` with the 4-byte checksum at offset 4 taken as zero, as every VHDX structure stores it. */
+export function vhdxChecksum(bytes: Uint8Array): number {
+  const copy = bytes.slice();
+  copy.fill(0, 4, 8);
+  return crc32c(copy);
+}
+
+export function decodeVhdxHeader(raw: Uint8Array, slot: 1 | 2): VhdxHeader {
+  const v = view(raw);
+  const version = v.getUint16(66, true);
+  return {
+    slot,
+    valid: String.fromCharCode(...raw.subarray(0, 4)) === 'head' && v.getUint32(4, true) === vhdxChecksum(raw) && version === 1,
+    sequenceNumber: v.getBigUint64(8, true),
+    fileWriteGuid: decodeGuid(raw, 16),
+    dataWriteGuid: decodeGuid(raw, 32),
+    logGuid: decodeGuid(raw, 48),
+    logVersion: v.getUint16(64, true),
+    version,
+    logLength: v.getUint32(68, true),
+    logOffset: Number(v.getBigUint64(72, true)),
+    raw,
+  };
+}
+
+/** The current header: the only valid one, or the valid one with the higher sequence number. */
+export function currentHeader(h1: VhdxHeader, h2: VhdxHeader): VhdxHeader | undefined {
+  if (h1.valid && h2.valid) {
+    if (h1.sequenceNumber === h2.sequenceNumber) return sameBytes(h1.raw, h2.raw) ? h1 : undefined; // Disk2VHD writes identical twins
+    return h1.sequenceNumber > h2.sequenceNumber ? h1 : h2;
+  }
+  return h1.valid ? h1 : h2.valid ? h2 : undefined;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+interface Geometry {
+  blockSize: number;
+  hasParent: boolean;
+  virtualSize: number;
+  logicalSectorSize: number;
+  physicalSectorSize: number;
+  chunkRatio: number;
+}
+
+export class VhdxSource implements BlockSource {
+  readonly format = 'vhdx' as const;
+  readonly writable = false;
+  private read_ = 0;
+
+  private constructor(
+    private readonly file: FileSource,
+    readonly header: VhdxHeader,
+    readonly geometry: Geometry,
+    /** BAT entries as [state, fileOffset] pairs, decoded lazily from the raw region. */
+    private readonly bat: Uint8Array,
+  ) {}
+
+  get path(): string {
+    return this.file.path;
+  }
+  get size(): number {
+    return this.geometry.virtualSize;
+  }
+  get declaredSectorSize(): number {
+    return this.geometry.logicalSectorSize;
+  }
+  get physicalSectorSize(): number {
+    return this.geometry.physicalSectorSize;
+  }
+  get bytesRead(): number {
+    return this.read_;
+  }
+
+  static async open(file: FileSource): Promise<VhdxSource> {
+    const fail = (why: string): never => {
+      throw new DiskError('EFORMAT', `${file.path}: ${why}`);
+    };
+    const h1 = decodeVhdxHeader(await file.read(64 * KiB, 4 * KiB), 1);
+    const h2 = decodeVhdxHeader(await file.read(128 * KiB, 4 * KiB), 2);
+    const header = currentHeader(h1, h2) ?? fail('neither VHDX header is valid (signature, CRC-32C, version)');
+    if (header.logGuid !== ZERO_GUID) {
+      fail('the VHDX log holds changes that were never applied (LogGuid is set); replaying it is not supported yet, so the disk cannot be read reliably. Attach it read-write once in Hyper-V or Windows to apply the log');
+    }
+    const regions = (await regionTable(file, 192 * KiB)) ?? (await regionTable(file, 256 * KiB)) ?? fail('neither VHDX region table is valid');
+    const batRegion = regions.get(REGION_BAT) ?? fail('no BAT region');
+    const metaRegion = regions.get(REGION_METADATA) ?? fail('no metadata region');
+    for (const r of [batRegion, metaRegion]) if (r.offset < MiB || r.offset + r.length > file.size) fail('a VHDX region lies outside the file');
+    const geometry = await readMetadata(file, metaRegion.offset, metaRegion.length, fail);
+    if (geometry.hasParent) fail('this is a differencing VHDX; reading through its parent is not supported yet');
+    const blocks = Math.ceil(geometry.virtualSize / geometry.blockSize);
+    const entries = blocks + Math.floor((blocks - 1) / geometry.chunkRatio);
+    if (entries * 8 > batRegion.length) fail(`the BAT region (${batRegion.length} bytes) is too small for ${entries} entries`);
+    const bat = await file.read(batRegion.offset, entries * 8);
+    return new VhdxSource(file, header, geometry, bat);
+  }
+
+  /** State and file offset of the payload block holding virtual block `b`. */
+  blockEntry(b: number): { state: number; fileOffset: number } {
+    const index = b + Math.floor(b / this.geometry.chunkRatio);
+    if ((index + 1) * 8 > this.bat.length) return { state: BLOCK.NOT_PRESENT, fileOffset: 0 };
+    const lo = view(this.bat).getUint32(index * 8, true);
+    const hi = view(this.bat).getUint32(index * 8 + 4, true);
+    // Bits 0-2: state; bits 20-63: file offset in MiB.
+    return { state: lo & 7, fileOffset: ((lo >>> 20) + hi * 4096) * MiB };
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const end = Math.min(offset + length, this.size);
+    const out = new Uint8Array(Math.max(0, end - offset));
+    const bs = this.geometry.blockSize;
+    for (let at = offset; at < end; ) {
+      const block = Math.floor(at / bs);
+      const within = at - block * bs;
+      const take = Math.min(bs - within, end - at);
+      const { state, fileOffset } = this.blockEntry(block);
+      if (state === BLOCK.FULLY_PRESENT) out.set(await this.file.read(fileOffset + within, take), at - offset);
+      else if (state === BLOCK.PARTIALLY_PRESENT) throw new DiskError('EFORMAT', `${this.path}: block ${block} is PARTIALLY_PRESENT in a non-differencing VHDX (corrupt BAT)`);
+      at += take; // NOT_PRESENT, UNDEFINED, ZERO, UNMAPPED read as zeros
+    }
+    this.read_ += out.length;
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.file.close();
+  }
+}
+
+async function regionTable(file: FileSource, at: number): Promise<Map<string, { offset: number; length: number }> | undefined> {
+  const t = await file.read(at, 64 * KiB);
+  if (t.length < 64 * KiB || String.fromCharCode(...t.subarray(0, 4)) !== 'regi' || view(t).getUint32(4, true) !== vhdxChecksum(t)) return undefined;
+  const count = view(t).getUint32(8, true);
+  if (count > 2047) return undefined;
+  const regions = new Map<string, { offset: number; length: number }>();
+  for (let i = 0; i < count; i++) {
+    const e = 16 + i * 32;
+    const guid = decodeGuid(t, e);
+    const required = view(t).getUint32(e + 28, true) & 1;
+    if (required && guid !== REGION_BAT && guid !== REGION_METADATA) {
+      throw new DiskError('EFORMAT', `${file.path}: the VHDX requires a region gptdoctor does not know (${guid})`);
+    }
+    regions.set(guid, { offset: Number(view(t).getBigUint64(e + 16, true)), length: view(t).getUint32(e + 24, true) });
+  }
+  return regions;
+}
+
+async function readMetadata(file: FileSource, offset: number, length: number, fail: (why: string) => never): Promise<Geometry> {
+  const table = await file.read(offset, 64 * KiB);
+  if (String.fromCharCode(...table.subarray(0, 8)) !== 'metadata') fail('no VHDX metadata table');
+  const count = view(table).getUint16(10, true);
+  if (count > 2047) fail('the VHDX metadata table is damaged');
+  const items = new Map<string, Uint8Array>();
+  for (let i = 0; i < count; i++) {
+    const e = 32 + i * 32;
+    const id = decodeGuid(table, e);
+    const itemOffset = view(table).getUint32(e + 16, true);
+    const itemLength = view(table).getUint32(e + 20, true);
+    const required = view(table).getUint32(e + 24, true) & 4;
+    if (required && !KNOWN_ITEMS.has(id)) fail(`the VHDX requires a metadata item gptdoctor does not know (${id})`);
+    if (itemOffset + itemLength > length || itemLength > MiB) fail('a VHDX metadata item lies outside its region');
+    items.set(id, await file.read(offset + itemOffset, itemLength));
+  }
+  const need = (id: string, name: string): DataView => {
+    const item = items.get(id);
+    if (!item || item.length < 4) fail(`the VHDX lacks its ${name} metadata`);
+    return view(item!);
+  };
+  const params = need(ITEM.FILE_PARAMETERS, 'file parameters');
+  const blockSize = params.getUint32(0, true);
+  const hasParent = (params.getUint32(4, true) & 2) !== 0;
+  const virtualSize = Number(need(ITEM.VIRTUAL_DISK_SIZE, 'virtual disk size').getBigUint64(0, true));
+  const logicalSectorSize = need(ITEM.LOGICAL_SECTOR_SIZE, 'logical sector size').getUint32(0, true);
+  const physicalSectorSize = need(ITEM.PHYSICAL_SECTOR_SIZE, 'physical sector size').getUint32(0, true);
+  if (blockSize < MiB || blockSize > 256 * MiB || (blockSize & (blockSize - 1)) !== 0) fail(`VHDX block size ${blockSize} is not a power of two from 1 to 256 MiB`);
+  if (logicalSectorSize !== 512 && logicalSectorSize !== 4096) fail(`VHDX logical sector size ${logicalSectorSize} is not 512 or 4096`);
+  if (!Number.isSafeInteger(virtualSize) || virtualSize <= 0 || virtualSize > 64 * 1024 * 1024 * MiB) fail('VHDX virtual size is invalid');
+  const chunkRatio = (2 ** 23 * logicalSectorSize) / blockSize;
+  return { blockSize, hasParent, virtualSize, logicalSectorSize, physicalSectorSize, chunkRatio };
+}

@@ -1,0 +1,109 @@
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkDisk, inspectDisk } from '../src/api.js';
+import { openDisk } from '../src/disk/open.js';
+import { vhdxChecksum } from '../src/disk/vhdx.js';
+import { gptdoctor } from './helpers/cli.js';
+import { fixtureFile, sha256 } from './helpers/images.js';
+import { haveTools, run, tempDir } from './helpers/tools.js';
+
+/**
+ * VHD and VHDX images made by qemu-img from the raw fixtures. gptdoctor must read the same bytes
+ * that `qemu-img convert -O raw` produces, and report the same partitions and findings.
+ */
+const FORMATS: Array<[string, string[], string]> = [
+  ['vhd-fixed', ['-O', 'vpc', '-o', 'subformat=fixed,force_size=on'], 'vhd'],
+  ['vhd-dynamic', ['-O', 'vpc', '-o', 'subformat=dynamic,force_size=on'], 'vhd'],
+  ['vhdx-dynamic', ['-O', 'vhdx', '-o', 'subformat=dynamic'], 'vhdx'],
+  ['vhdx-dynamic-1m', ['-O', 'vhdx', '-o', 'subformat=dynamic,block_size=1M'], 'vhdx'],
+  ['vhdx-fixed', ['-O', 'vhdx', '-o', 'subformat=fixed'], 'vhdx'],
+];
+
+describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+  const convert = (source: string, args: string[], name: string): string => {
+    const out = join(dir.path, name);
+    run('qemu-img', ['convert', '-f', 'raw', ...args, source, out]);
+    return out;
+  };
+
+  for (const fixture of ['windows-esp-basic', 'linux', 'grown']) {
+    describe(fixture, () => {
+      const raw = fixtureFile(fixture, dir.path);
+      it.each(FORMATS)('%s reads like qemu-img convert -O raw', async (label, args, format) => {
+        const container = convert(raw, args, `${fixture}.${label}`);
+        const back = join(dir.path, `${fixture}.${label}.raw`);
+        // -f is needed: qemu-img itself mistakes a fixed VHD (no magic at offset 0) for raw.
+        run('qemu-img', ['convert', '-f', format === 'vhd' ? 'vpc' : 'vhdx', '-O', 'raw', container, back]);
+        const expected = new Uint8Array(readFileSync(back));
+        const source = await openDisk(container);
+        try {
+          expect(source.format).toBe(format);
+          expect(source.size).toBe(expected.length);
+          const last = expected.length - 64 * 512;
+          for (const [offset, length] of [[0, 64 * 512], [last, 64 * 512], [2048 * 512, 256 * 1024], [Math.floor(expected.length / 2 / 512) * 512, 4096]] as const) {
+            expect(sha256(await source.read(offset, length)), `${label} @${offset}`).toBe(sha256(expected.subarray(offset, offset + length)));
+          }
+        } finally {
+          await source.close();
+        }
+        const inContainer = await checkDisk(container);
+        const onRaw = await checkDisk(raw);
+        expect(inContainer.source.format).toBe(format);
+        expect(inContainer.findings.map((f) => f.code)).toEqual(onRaw.findings.map((f) => f.code));
+        expect((await inspectDisk(container)).partitions).toEqual((await inspectDisk(raw)).partitions);
+      });
+    });
+  }
+
+  it('reads well under 1 MiB of a 100 GiB dynamic VHDX', async () => {
+    const raw = join(dir.path, 'big.raw');
+    writeFileSync(raw, '');
+    truncateSync(raw, 100 * 1024 ** 3);
+    run('sfdisk', ['--quiet', raw], 'label: gpt\nsize=1GiB, type=U\nsize=16MiB, type=E3C9E316-0B5C-4DB8-817D-F92DF00215AE\ntype=L\n');
+    const big = convert(raw, ['-O', 'vhdx'], 'big.vhdx');
+    const source = await openDisk(big);
+    const report = await checkDisk(source);
+    await source.close();
+    expect(report.source).toMatchObject({ format: 'vhdx', size: 100 * 1024 ** 3 });
+    expect(report.partitions).toHaveLength(3);
+    expect(report.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual(['esp-not-fat']);
+    expect(source.bytesRead).toBeLessThan(1024 * 1024);
+  });
+
+  it('a VHD made without force_size is larger than the raw disk, and check says the backup is not at the end', async () => {
+    const raw = fixtureFile('data', dir.path);
+    const vhd = convert(raw, ['-O', 'vpc', '-o', 'subformat=dynamic'], 'data-chs.vhd');
+    const report = await checkDisk(vhd);
+    expect(report.source.size).toBeGreaterThan(statSync(raw).size);
+    expect(report.findings.map((f) => f.code)).toContain('backup-not-at-end');
+  });
+
+  it('refuses, with a reason, a VHDX with a pending log, a truncated VHDX, and qcow2', async () => {
+    const raw = fixtureFile('linux', dir.path);
+    const pending = convert(raw, ['-O', 'vhdx'], 'pending.vhdx');
+    const bytes = new Uint8Array(readFileSync(pending));
+    for (const at of [64 * 1024, 128 * 1024]) {
+      const header = bytes.subarray(at, at + 4096);
+      header.set([1, 2, 3, 4], 48); // a LogGuid: the log must be replayed before the data can be trusted
+      new DataView(header.buffer, header.byteOffset).setUint32(4, vhdxChecksum(header), true);
+    }
+    writeFileSync(pending, bytes);
+    let r = gptdoctor(['check', pending]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/log holds changes that were never applied/);
+
+    const cut = convert(raw, ['-O', 'vhdx'], 'cut.vhdx');
+    truncateSync(cut, 2 * 1024 * 1024);
+    r = gptdoctor(['check', cut]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^gptdoctor: .*cut\.vhdx/);
+
+    const qcow = convert(raw, ['-O', 'qcow2'], 'disk.qcow2');
+    r = gptdoctor(['inspect', '--json', qcow]);
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('EFORMAT');
+  });
+});
