@@ -18,7 +18,7 @@ import uuid
 import zlib
 
 HEADER_FIELDS = {  # name: (offset, struct format)
-    'revision': (8, '<I'), 'header_size': (12, '<I'), 'my_lba': (24, '<Q'), 'alternate_lba': (32, '<Q'),
+    'revision': (8, '<I'), 'header_size': (12, '<I'), 'reserved': (20, '<I'), 'my_lba': (24, '<Q'), 'alternate_lba': (32, '<Q'),
     'first_usable': (40, '<Q'), 'last_usable': (48, '<Q'), 'disk_guid': (56, 'guid'), 'entries_lba': (72, '<Q'),
     'entry_count': (80, '<I'), 'entry_size': (84, '<I'),
 }

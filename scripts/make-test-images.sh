@@ -17,6 +17,12 @@
 #   windows-esp-small       windows layout with a 64 MiB ESP
 #   windows-esp-attrs-zero  windows, sgdisk -A 1:clear:63
 #   windows-recovery-no-required  windows, sgdisk -A 4:clear:0
+#   windows-no-esp          windows with the ESP deleted (sgdisk -d 1)
+#   windows-two-esps        windows plus a second FAT32 partition typed EF00
+#   windows-no-msr          windows with the MSR deleted (sgdisk -d 2)
+#   windows-msr-formatted   windows with the MSR formatted FAT (mkfs.fat)
+#   windows-msr-attrs-zero  windows, sgdisk -A 2:clear:63
+#   header-unusual          linux; the primary header's reserved field (offset 20) set to 1 (CRC recomputed)
 #   linux                   sfdisk: ESP FAT32 (\EFI\BOOT\BOOTX64.EFI, \EFI\debian\grubx64.efi), BIOS boot, swap, root ext4, home ext4 "ホーム"
 #   data                    parted: one basic data NTFS partition over the disk
 #   sector4k                sgdisk on a loop device with 4096-byte sectors: ESP FAT + Linux filesystem
@@ -139,6 +145,24 @@ finish windows-esp-attrs-zero 512 "windows with ESP attributes 0 (OEM style)" gp
 variant windows windows-recovery-no-required; sgdisk -A 4:clear:0 "$work/windows-recovery-no-required.img" >/dev/null
 finish windows-recovery-no-required 512 "windows with the Recovery partition's bit 0 (required) cleared" gpt,windows
 
+variant windows windows-no-esp; sgdisk -d 1 "$work/windows-no-esp.img" >/dev/null
+finish windows-no-esp 512 "windows with the ESP entry deleted" gpt,windows
+
+windows_layout "$work/windows-two-esps.img" 100
+truncate -s $((200 * MIB)) "$work/windows-two-esps.img"; sgdisk -e -n 5:0:+40M -t 5:EF00 -c 5:"second ESP" -u 5:11111111-0000-4000-8000-000000000005 "$work/windows-two-esps.img" >/dev/null
+rm -f "$work/esp2.fat"; mkfs.fat -F 32 -s 1 -C "$work/esp2.fat" $((40 * 1024)) >/dev/null; put "$work/esp2.fat" "$(start_of "$work/windows-two-esps.img" 5)" "$work/windows-two-esps.img"
+finish windows-two-esps 512 "windows plus a second FAT32 partition typed EF00" gpt,windows
+
+variant windows windows-no-msr; sgdisk -d 2 "$work/windows-no-msr.img" >/dev/null
+finish windows-no-msr 512 "windows with the MSR entry deleted" gpt,windows
+
+variant windows windows-msr-formatted
+rm -f "$work/msr.fat"; mkfs.fat -F 16 -C "$work/msr.fat" $((16 * 1024)) >/dev/null; put "$work/msr.fat" "$(start_of "$work/windows-msr-formatted.img" 2)" "$work/windows-msr-formatted.img"
+finish windows-msr-formatted 512 "windows with the MSR formatted FAT16" gpt,windows
+
+variant windows windows-msr-attrs-zero; sgdisk -A 2:clear:63 "$work/windows-msr-attrs-zero.img" >/dev/null
+finish windows-msr-attrs-zero 512 "windows with MSR attributes 0" gpt,windows
+
 # --- Linux -----------------------------------------------------------------------------------
 linux_layout() {
   blank "$1" $((128 * MIB))
@@ -234,6 +258,9 @@ blank "$work/truncated.img" $((64 * MIB))
 printf 'label: gpt\nlabel-id: %s\nstart=2048, size=38MiB, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, uuid=44444444-0000-4000-8000-000000000001\n' "$DISK_GUID" | sfdisk --quiet "$work/truncated.img"
 truncate -s $((48 * MIB)) "$work/truncated.img"
 finish truncated 512 "64 MiB GPT image cut to 48 MiB: the backup is gone, the partition (ends at 40 MiB) is intact" gpt,damaged
+
+variant linux header-unusual; bytes header "$work/header-unusual.img" primary reserved 1
+finish header-unusual 512 "linux whose primary header has a non-zero reserved field (CRC recomputed)" gpt,damaged
 
 two_parts() { # two_parts IMAGE
   blank "$1" $((32 * MIB))

@@ -107,3 +107,33 @@ describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
     expect(JSON.parse(r.stdout).error.code).toBe('EFORMAT');
   });
 });
+
+describe.runIf(haveTools('qemu-img'))('hostile containers', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it.each([['vhdx', 'vhdx', 0, 5 * 1024 * 1024], ['vpc', 'vhd', 0, 4096]] as const)('%s: 500 mutations of the metadata give a report or a clear error', async (qemuFormat, ext, from, to) => {
+    const raw = fixtureFile('linux', dir.path);
+    const image = join(dir.path, `base.${ext}`);
+    run('qemu-img', ['convert', '-f', 'raw', '-O', qemuFormat, raw, image]);
+    const original = new Uint8Array(readFileSync(image));
+    const mutated = join(dir.path, `mutated.${ext}`);
+    let seed = 12345;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const tail = original.length - 512;
+    for (let i = 0; i < 500; i++) {
+      const bytes = original.slice();
+      for (let f = 0; f < 1 + Math.floor(rand() * 8); f++) {
+        const at = rand() < 0.8 ? from + Math.floor(rand() * (to - from)) : tail + Math.floor(rand() * 512);
+        bytes[at] = Math.floor(rand() * 256);
+      }
+      writeFileSync(mutated, bytes);
+      try {
+        await checkDisk(mutated);
+      } catch (err) {
+        expect((err as { code?: string }).code, String(err)).toMatch(/^E[A-Z]+$/);
+        expect((err as Error).name).toBe('DiskError');
+      }
+    }
+  }, 120_000);
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkDisk, inspectDisk } from '../src/api.js';
 import { findingsExitCode } from '../src/check/check.js';
+import { FINDING_CODES } from '../src/check/finding.js';
 import { fixtureBytes, manifest, memory } from './helpers/images.js';
 import { fromGptdoctor, fromSfdisk } from './helpers/sfdisk.js';
 
@@ -18,6 +19,12 @@ const EXPECTED: Record<string, { codes: string[]; profile: 'windows' | 'uefi' | 
   'windows-esp-small': { profile: 'windows', codes: ['esp-too-small:error'] },
   'windows-esp-attrs-zero': { profile: 'windows', codes: ['esp-too-small:warning', 'esp-attributes:info'] },
   'windows-recovery-no-required': { profile: 'windows', codes: ['esp-too-small:warning', 'recovery-attributes:warning'] },
+  'windows-no-esp': { profile: 'windows', codes: ['esp-missing:error'] },
+  'windows-two-esps': { profile: 'windows', codes: ['esp-multiple:warning', 'esp-too-small:warning', 'esp-too-small:error', 'esp-attributes:info'] },
+  'windows-no-msr': { profile: 'windows', codes: ['msr-missing:warning', 'esp-too-small:warning'] },
+  'windows-msr-formatted': { profile: 'windows', codes: ['msr-formatted:error', 'esp-too-small:warning'] },
+  'windows-msr-attrs-zero': { profile: 'windows', codes: ['msr-attributes:info', 'esp-too-small:warning'] },
+  'header-unusual': { profile: 'uefi', codes: ['header-unusual:warning'] },
   linux: { profile: 'uefi', codes: [] },
   data: { profile: 'structure', codes: ['partition-misaligned:info'] },
   sector4k: { profile: 'uefi', codes: ['partition-misaligned:info'] },
@@ -92,6 +99,17 @@ describe('committed fixtures', () => {
       const report = await checkDisk(memory(fixtureBytes(name), false, `${name}.img`));
       expect(report.findings.filter((f) => /^(esp|msr|recovery)-/.test(f.code))).toEqual([]);
     }
+  });
+
+  it('says when --sector-size contradicts the sector size the GPT was written for', async () => {
+    const report = await checkDisk(memory(fixtureBytes('sector4k'), false, 'sector4k.img'), { sectorSize: 512 });
+    expect(report.findings.map((f) => `${f.code}:${f.severity}`)).toEqual(['no-gpt:error', 'sector-size-mismatch:error']);
+    expect(report.findings[0]!.message).toMatch(/valid GPT exists for 4096-byte sectors/);
+  });
+
+  it('covers every finding code with at least one fixture or case', () => {
+    const covered = new Set([...Object.values(EXPECTED).flatMap((e) => e.codes.map((c) => c.split(':')[0])), 'sector-size-mismatch']);
+    expect([...FINDING_CODES].filter((c) => !covered.has(c))).toEqual([]);
   });
 
   it('reads only what it needs: the 4096-sector image without any hint', async () => {

@@ -119,3 +119,22 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('set, checked by sfdisk and sgdisk
     });
   });
 });
+
+describe.runIf(haveTools('sgdisk'))('repair with the Windows rules', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('applies the ESP and MSR type fixes check proposed, and nothing else', () => {
+    for (const [name, partition, type] of [['windows-esp-basic', 1, 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B'], ['windows-msr-basic', 2, 'E3C9E316-0B5C-4DB8-817D-F92DF00215AE']] as const) {
+      const file = fixtureFile(name, dir.path);
+      const before = JSON.parse(gptdoctor(['inspect', '--json', file]).stdout) as { partitions: Array<{ type: string; guid: string; attributes: string; name: string }> };
+      const r = gptdoctor(['repair', '--yes', file]);
+      expect(r.status, r.stderr).toBe(0);
+      const after = JSON.parse(gptdoctor(['inspect', '--json', file]).stdout) as typeof before;
+      expect(after.partitions[partition - 1]!.type).toBe(type);
+      expect(after.partitions.map(({ guid, attributes, name }) => ({ guid, attributes, name }))).toEqual(before.partitions.map(({ guid, attributes, name }) => ({ guid, attributes, name })));
+      expect(JSON.parse(gptdoctor(['check', '--json', file]).stdout).ok).toBe(true);
+      expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
+    }
+  });
+});

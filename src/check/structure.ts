@@ -21,6 +21,7 @@ export function structureFindings(g: LoadedGpt, diskArg: string): Finding[] {
 
   if (!g.primary.headerValid && !g.backup.headerValid) {
     add({ code: 'no-gpt', severity: 'error', message: noGptMessage(g) });
+    findings.push(...sectorSizeFindings(g));
     return findings;
   }
 

@@ -66,7 +66,13 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
       if (options.writable) {
         throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]}; writing into VHD/VHDX containers is not supported yet (convert to raw with qemu-img, or use the disk inside Windows)`);
       }
-      return kind === 'vhdx' ? await VhdxSource.open(file) : await VhdSource.open(file);
+      try {
+        return kind === 'vhdx' ? await VhdxSource.open(file) : await VhdSource.open(file);
+      } catch (err) {
+        // Anything a parser did not foresee is still a damaged container, never a crash.
+        if (err instanceof DiskError) throw err;
+        throw new DiskError('EFORMAT', `${path}: damaged ${CONTAINER_NAMES[kind]} (${(err as Error).message})`);
+      }
     }
     await file.close();
     if (kind === 'gzip') {

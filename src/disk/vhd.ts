@@ -36,11 +36,13 @@ export function vhdChecksum(bytes: Uint8Array, at: number): number {
   return ~sum >>> 0;
 }
 
-export function decodeVhdFooter(b: Uint8Array): VhdFooter {
+export function decodeVhdFooter(read: Uint8Array): VhdFooter {
+  const b = read.length >= 512 ? read : new Uint8Array(512);
+  if (read.length < 512) b.set(read);
   const safe = (v: bigint): number => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : Number.NaN);
   return {
     cookieOk: ascii(b, 0, 8) === 'conectix',
-    checksumOk: b.length >= 512 && be32(b, 64) === vhdChecksum(b.subarray(0, 512), 64),
+    checksumOk: read.length >= 512 && be32(b, 64) === vhdChecksum(b.subarray(0, 512), 64),
     features: be32(b, 8),
     dataOffset: be64(b, 16),
     creatorApp: ascii(b, 28, 4),
@@ -85,6 +87,7 @@ export class VhdSource implements BlockSource {
 
   /** Opens a VHD whose footer sits at the end of `file` (or, for dynamic disks, at its start). */
   static async open(file: FileSource): Promise<VhdSource> {
+    if (file.size < 512) throw new DiskError('EFORMAT', `${file.path}: too short to hold a VHD footer`);
     let footer = decodeVhdFooter(await file.read(file.size - 512, 512));
     if (!footer.cookieOk || !footer.checksumOk) {
       const head = decodeVhdFooter(await file.read(0, 512));

@@ -50,12 +50,15 @@ export function vhdxChecksum(bytes: Uint8Array): number {
   return crc32c(copy);
 }
 
-export function decodeVhdxHeader(raw: Uint8Array, slot: 1 | 2): VhdxHeader {
+export function decodeVhdxHeader(read: Uint8Array, slot: 1 | 2): VhdxHeader {
+  // A short read (truncated file) decodes as zeros past its end, and so as invalid.
+  const raw = read.length >= 4096 ? read : new Uint8Array(4096);
+  if (read.length < 4096) raw.set(read);
   const v = view(raw);
   const version = v.getUint16(66, true);
   return {
     slot,
-    valid: String.fromCharCode(...raw.subarray(0, 4)) === 'head' && v.getUint32(4, true) === vhdxChecksum(raw) && version === 1,
+    valid: read.length >= 4096 && String.fromCharCode(...raw.subarray(0, 4)) === 'head' && v.getUint32(4, true) === vhdxChecksum(raw) && version === 1,
     sequenceNumber: v.getBigUint64(8, true),
     fileWriteGuid: decodeGuid(raw, 16),
     dataWriteGuid: decodeGuid(raw, 32),
@@ -194,7 +197,7 @@ async function regionTable(file: FileSource, at: number): Promise<Map<string, { 
 
 async function readMetadata(file: FileSource, offset: number, length: number, fail: (why: string) => never): Promise<Geometry> {
   const table = await file.read(offset, 64 * KiB);
-  if (String.fromCharCode(...table.subarray(0, 8)) !== 'metadata') fail('no VHDX metadata table');
+  if (table.length < 64 * KiB || String.fromCharCode(...table.subarray(0, 8)) !== 'metadata') fail('no VHDX metadata table');
   const count = view(table).getUint16(10, true);
   if (count > 2047) fail('the VHDX metadata table is damaged');
   const items = new Map<string, Uint8Array>();
@@ -208,17 +211,17 @@ async function readMetadata(file: FileSource, offset: number, length: number, fa
     if (itemOffset + itemLength > length || itemLength > MiB) fail('a VHDX metadata item lies outside its region');
     items.set(id, await file.read(offset + itemOffset, itemLength));
   }
-  const need = (id: string, name: string): DataView => {
+  const need = (id: string, name: string, bytes: number): DataView => {
     const item = items.get(id);
-    if (!item || item.length < 4) fail(`the VHDX lacks its ${name} metadata`);
+    if (!item || item.length < bytes) fail(`the VHDX lacks its ${name} metadata`);
     return view(item!);
   };
-  const params = need(ITEM.FILE_PARAMETERS, 'file parameters');
+  const params = need(ITEM.FILE_PARAMETERS, 'file parameters', 8);
   const blockSize = params.getUint32(0, true);
   const hasParent = (params.getUint32(4, true) & 2) !== 0;
-  const virtualSize = Number(need(ITEM.VIRTUAL_DISK_SIZE, 'virtual disk size').getBigUint64(0, true));
-  const logicalSectorSize = need(ITEM.LOGICAL_SECTOR_SIZE, 'logical sector size').getUint32(0, true);
-  const physicalSectorSize = need(ITEM.PHYSICAL_SECTOR_SIZE, 'physical sector size').getUint32(0, true);
+  const virtualSize = Number(need(ITEM.VIRTUAL_DISK_SIZE, 'virtual disk size', 8).getBigUint64(0, true));
+  const logicalSectorSize = need(ITEM.LOGICAL_SECTOR_SIZE, 'logical sector size', 4).getUint32(0, true);
+  const physicalSectorSize = need(ITEM.PHYSICAL_SECTOR_SIZE, 'physical sector size', 4).getUint32(0, true);
   if (blockSize < MiB || blockSize > 256 * MiB || (blockSize & (blockSize - 1)) !== 0) fail(`VHDX block size ${blockSize} is not a power of two from 1 to 256 MiB`);
   if (logicalSectorSize !== 512 && logicalSectorSize !== 4096) fail(`VHDX logical sector size ${logicalSectorSize} is not 512 or 4096`);
   if (!Number.isSafeInteger(virtualSize) || virtualSize <= 0 || virtualSize > 64 * 1024 * 1024 * MiB) fail('VHDX virtual size is invalid');
