@@ -1,4 +1,4 @@
-import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkDisk, inspectDisk } from '../src/api.js';
@@ -6,7 +6,7 @@ import { openDisk } from '../src/disk/open.js';
 import { vhdxChecksum } from '../src/disk/vhdx.js';
 import { gptdoctor } from './helpers/cli.js';
 import { fixtureFile, sha256 } from './helpers/images.js';
-import { haveTools, run, tempDir } from './helpers/tools.js';
+import { haveTools, run, runAll, tempDir } from './helpers/tools.js';
 
 /**
  * VHD and VHDX images made by qemu-img from the raw fixtures. gptdoctor must read the same bytes
@@ -136,4 +136,48 @@ describe.runIf(haveTools('qemu-img'))('hostile containers', () => {
       }
     }
   }, 120_000);
+});
+
+describe.runIf(haveTools('qemu-img', 'sfdisk', 'sgdisk'))('writing into VHD and VHDX', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it.each([
+    ['vhdx-dynamic', ['-O', 'vhdx', '-o', 'subformat=dynamic'], 'vhdx'],
+    ['vhdx-fixed', ['-O', 'vhdx', '-o', 'subformat=fixed'], 'vhdx'],
+    ['vhd-dynamic', ['-O', 'vpc', '-o', 'subformat=dynamic,force_size=on'], 'vpc'],
+    ['vhd-fixed', ['-O', 'vpc', '-o', 'subformat=fixed,force_size=on'], 'vpc'],
+  ] as const)('%s: the flagship fix, checked by qemu-img, sfdisk and sgdisk; undo restores the file', (label, args, qemuFormat) => {
+    const raw = fixtureFile('windows-esp-basic', dir.path);
+    const image = join(dir.path, `flagship.${label}`);
+    run('qemu-img', ['convert', '-f', 'raw', ...args, raw, image]);
+    const original = sha256(readFileSync(image));
+
+    const set = gptdoctor(['set', image, '1', '--type', 'esp', '--yes']);
+    expect(set.status, set.stderr).toBe(0);
+    if (qemuFormat === 'vhdx') expect(run('qemu-img', ['check', '-f', 'vhdx', image])).toMatch(/No errors were found/);
+    const back = join(dir.path, `flagship.${label}.raw`);
+    run('qemu-img', ['convert', '-f', qemuFormat, '-O', 'raw', image, back]);
+    const sf = JSON.parse(run('sfdisk', ['--json', back])) as { partitiontable: { partitions: Array<{ type: string }> } };
+    expect(sf.partitiontable.partitions[0]!.type).toBe('C12A7328-F81F-11D2-BA4B-00A0C93EC93B');
+    expect(runAll('sgdisk', ['-v', back]).output).toMatch(/No problems found/);
+    expect(JSON.parse(gptdoctor(['check', '--json', image]).stdout).ok).toBe(true);
+
+    const undoFile = /Undo with: gptdoctor undo (.+)/.exec(set.stdout)![1]!.trim();
+    const undo = gptdoctor(['undo', '--yes', undoFile]);
+    expect(undo.status, undo.stderr).toBe(0);
+    expect(sha256(readFileSync(image))).toBe(original);
+  });
+
+  it('refuses, writing nothing, when a write would need a new VHDX block', () => {
+    const raw = fixtureFile('grown', dir.path);
+    const image = join(dir.path, 'grown.vhdx');
+    run('qemu-img', ['convert', '-f', 'raw', '-O', 'vhdx', raw, image]);
+    const original = sha256(readFileSync(image));
+    const r = gptdoctor(['repair', '--yes', image]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/block \d+ is (ZERO|NOT_PRESENT).*never allocates.*Nothing was written/);
+    expect(sha256(readFileSync(image))).toBe(original);
+    expect(readdirSync(dir.path).filter((f) => f.startsWith('grown.vhdx.gptdoctor-undo'))).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { FileSource } from '../disk/file-source.js';
 import { openDisk } from '../disk/open.js';
 import { readJournal } from '../repair/journal.js';
 import { undoJournal } from '../repair/undo.js';
@@ -24,14 +25,22 @@ export async function runUndo(file: string, options: UndoOptions): Promise<numbe
     }
   }
   const disk = await openDisk(diskPath, { writable: true });
+  let closed = false;
   try {
-    const result = await undoJournal(file, disk, { reopen: () => openDisk(diskPath), force: Boolean(options.force) });
+    const result = await undoJournal(file, disk, {
+      reopen: () => openDisk(diskPath),
+      force: Boolean(options.force),
+      openFile: async () => {
+        closed = true; // undoJournal closed the container before handing over the file
+        return FileSource.open(diskPath, { writable: true });
+      },
+    });
     const ok = result.problems.length === 0;
     if (options.json) process.stdout.write(JSON.stringify({ undoFile: file, disk: diskPath, ...result, verified: ok }, null, 2) + '\n');
     else if (ok) process.stdout.write(`Restored ${result.restored} region(s) of ${diskPath}${result.alreadyRestored ? ` (${result.alreadyRestored} already held the original bytes)` : ''}; verified.\n`);
     if (!ok) process.stderr.write(`gptdoctor: undo could not be verified:\n${result.problems.map((p) => `  ${p}`).join('\n')}\n`);
     return ok ? EXIT.OK : EXIT.CANNOT_RUN;
   } finally {
-    await disk.close();
+    if (!closed) await disk.close();
   }
 }

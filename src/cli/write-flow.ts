@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import type { BlockSource } from '../disk/block-source.js';
+import { DiskError, type BlockSource } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
 import { applyPlan, type ApplyResult } from '../repair/apply.js';
@@ -70,6 +70,11 @@ export async function runWrite(
     plan = await makePlan(await loadGpt(reader, load)).catch((err: unknown) => {
       throw err instanceof PlanError ? new UsageError(err.message) : err;
     });
+    // Refuse now, before any prompt, a plan the container cannot take in place (VHDX ZERO blocks…).
+    for (const w of plan.writes) {
+      const why = await reader.whyNotWritable?.(w.offset, w.after.length);
+      if (why) throw new DiskError('ENOTSUP', `cannot write the ${w.name} (LBA ${w.lba}) in place: ${why}. Nothing was written.`);
+    }
   } finally {
     await reader.close();
   }

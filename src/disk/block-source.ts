@@ -29,6 +29,17 @@ export interface BlockSource {
   write?(offset: number, data: Uint8Array): Promise<void>;
   /** Makes earlier writes durable (fsync / FlushFileBuffers). */
   flush?(): Promise<void>;
+  /**
+   * Why bytes at [offset, offset + length) cannot be written in place, or undefined when they
+   * can. Containers answer this (a VHDX block that is not allocated, say) so that a plan is
+   * refused before its first byte is written.
+   */
+  whyNotWritable?(offset: number, length: number): Promise<string | undefined>;
+  /**
+   * Container bytes a write session changes besides the virtual disk (the VHDX headers), as
+   * file offsets and their current contents, so the undo journal can restore the file exactly.
+   */
+  containerState?(): Promise<Array<{ fileOffset: number; bytes: Uint8Array }>>;
   close(): Promise<void>;
   /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
   readonly bytesRead: number;

@@ -63,9 +63,6 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     const kind = sniffContainer(head, tail);
     if (kind === 'raw') return file;
     if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic') {
-      if (options.writable) {
-        throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]}; writing into VHD/VHDX containers is not supported yet (convert to raw with qemu-img, or use the disk inside Windows)`);
-      }
       try {
         return kind === 'vhdx' ? await VhdxSource.open(file) : await VhdSource.open(file);
       } catch (err) {

@@ -61,7 +61,6 @@ const MAX_BAT_ENTRIES = 1 << 24; // 32 TiB of 2 MiB blocks: far past the 2040 Gi
 
 export class VhdSource implements BlockSource {
   readonly declaredSectorSize = 512;
-  readonly writable = false;
   private read_ = 0;
 
   private constructor(
@@ -78,6 +77,10 @@ export class VhdSource implements BlockSource {
 
   get bytesRead(): number {
     return this.read_;
+  }
+
+  get writable(): boolean {
+    return this.file.writable;
   }
 
   /** The size a CHS-trusting reader (Virtual PC, older qemu) sees. */
@@ -125,6 +128,48 @@ export class VhdSource implements BlockSource {
     }
     this.read_ += out.length;
     return out;
+  }
+
+  /**
+   * Where each piece of a virtual range lives in the file: fixed VHDs map one to one; dynamic
+   * ones through the BAT, and only allocated blocks whose bitmap marks every target sector.
+   */
+  private async pieces(offset: number, length: number): Promise<{ pieces: Array<{ virtual: number; file: number; length: number }>; problem?: string }> {
+    if (offset < 0 || offset + length > this.size) return { pieces: [], problem: `bytes ${offset}..${offset + length} lie outside the ${this.size}-byte disk` };
+    if (!this.bat) return { pieces: [{ virtual: offset, file: offset, length }] };
+    const { entries, blockSize, bitmapBytes } = this.bat;
+    const pieces: Array<{ virtual: number; file: number; length: number }> = [];
+    for (let at = offset; at < offset + length; ) {
+      const block = Math.floor(at / blockSize);
+      const within = at - block * blockSize;
+      const take = Math.min(blockSize - within, offset + length - at);
+      const sector = entries[block] ?? 0xffffffff;
+      if (sector === 0xffffffff) return { pieces, problem: `VHD block ${block} is not allocated; gptdoctor writes only into blocks that already hold data` };
+      const bitmap = await this.file.read(sector * 512, bitmapBytes);
+      for (let s = Math.floor(within / 512); s <= Math.floor((within + take - 1) / 512); s++) {
+        if (!(((bitmap[s >> 3] ?? 0) >> (7 - (s & 7))) & 1)) return { pieces, problem: `sector ${s} of VHD block ${block} is marked unwritten in its bitmap; gptdoctor does not change bitmaps` };
+      }
+      pieces.push({ virtual: at, file: sector * 512 + bitmapBytes + within, length: take });
+      at += take;
+    }
+    return { pieces };
+  }
+
+  async whyNotWritable(offset: number, length: number): Promise<string | undefined> {
+    if (this.footer.savedState) return 'the VHD belongs to a saved (hibernated) virtual machine';
+    return (await this.pieces(offset, length)).problem;
+  }
+
+  /** In-place writes only: no block allocation, no bitmap change, and never over the footer. */
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    if (!this.writable) throw new DiskError('EROFS', `${this.path} was opened read-only`);
+    const { pieces, problem } = await this.pieces(offset, data.length);
+    if (problem) throw new DiskError('ENOTSUP', `${this.path}: ${problem}`);
+    for (const p of pieces) await this.file.write(p.file, data.subarray(p.virtual - offset, p.virtual - offset + p.length));
+  }
+
+  async flush(): Promise<void> {
+    await this.file.flush();
   }
 
   async close(): Promise<void> {

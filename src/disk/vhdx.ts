@@ -95,8 +95,9 @@ interface Geometry {
 
 export class VhdxSource implements BlockSource {
   readonly format = 'vhdx' as const;
-  readonly writable = false;
   private read_ = 0;
+  /** Set once the two-step header update of this write session is done. */
+  private headersUpdated = false;
 
   private constructor(
     private readonly file: FileSource,
@@ -120,6 +121,9 @@ export class VhdxSource implements BlockSource {
   }
   get bytesRead(): number {
     return this.read_;
+  }
+  get writable(): boolean {
+    return this.file.writable;
   }
 
   static async open(file: FileSource): Promise<VhdxSource> {
@@ -172,9 +176,86 @@ export class VhdxSource implements BlockSource {
     return out;
   }
 
+  /** File locations of a virtual range; every block it touches must be FULLY_PRESENT. */
+  private pieces(offset: number, length: number): { pieces: Array<{ virtual: number; file: number; length: number }>; problem?: string } {
+    if (offset < 0 || offset + length > this.size) return { pieces: [], problem: `bytes ${offset}..${offset + length} lie outside the ${this.size}-byte disk` };
+    const bs = this.geometry.blockSize;
+    const pieces: Array<{ virtual: number; file: number; length: number }> = [];
+    for (let at = offset; at < offset + length; ) {
+      const block = Math.floor(at / bs);
+      const within = at - block * bs;
+      const take = Math.min(bs - within, offset + length - at);
+      const { state, fileOffset } = this.blockEntry(block);
+      if (state !== BLOCK.FULLY_PRESENT) {
+        const names = ['NOT_PRESENT', 'UNDEFINED', 'ZERO', 'UNMAPPED', 'reserved (4)', 'reserved (5)', 'FULLY_PRESENT', 'PARTIALLY_PRESENT'];
+        return { pieces, problem: `VHDX block ${block} is ${names[state]}; gptdoctor writes only into FULLY_PRESENT blocks and never allocates (that needs the VHDX log)` };
+      }
+      if (fileOffset < MiB || fileOffset + bs > this.file.size) return { pieces, problem: `VHDX block ${block} points outside the file` };
+      pieces.push({ virtual: at, file: fileOffset + within, length: take });
+      at += take;
+    }
+    return { pieces };
+  }
+
+  async whyNotWritable(offset: number, length: number): Promise<string | undefined> {
+    return this.pieces(offset, length).problem;
+  }
+
+  /** Both 4 KiB headers: the only container bytes a gptdoctor write session changes. */
+  async containerState(): Promise<Array<{ fileOffset: number; bytes: Uint8Array }>> {
+    return [
+      { fileOffset: 64 * KiB, bytes: await this.file.read(64 * KiB, 4 * KiB) },
+      { fileOffset: 128 * KiB, bytes: await this.file.read(128 * KiB, 4 * KiB) },
+    ];
+  }
+
+  /**
+   * [MS-VHDX] §2.2.2.1: before the first change, write a header with sequence + 1 and fresh
+   * FileWriteGuid/DataWriteGuid into the non-current slot, flush, then the same with sequence + 2
+   * into the other slot, flush — so both copies are current and a crash leaves one valid.
+   */
+  private async updateHeaders(): Promise<void> {
+    if (this.header.sequenceNumber >= 2n ** 64n - 16n) throw new DiskError('EFORMAT', `${this.path}: VHDX header sequence number is about to overflow`);
+    const fileWriteGuid = randomGuidBytes();
+    const dataWriteGuid = randomGuidBytes();
+    let slot: 1 | 2 = this.header.slot === 1 ? 2 : 1;
+    for (const step of [1n, 2n]) {
+      const h = this.header.raw.slice();
+      const v = view(h);
+      v.setBigUint64(8, this.header.sequenceNumber + step, true);
+      h.set(fileWriteGuid, 16);
+      h.set(dataWriteGuid, 32);
+      v.setUint32(4, vhdxChecksum(h), true);
+      await this.file.write(slot === 1 ? 64 * KiB : 128 * KiB, h);
+      await this.file.flush();
+      slot = slot === 1 ? 2 : 1;
+    }
+    this.headersUpdated = true;
+  }
+
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    if (!this.writable) throw new DiskError('EROFS', `${this.path} was opened read-only`);
+    const { pieces, problem } = this.pieces(offset, data.length);
+    if (problem) throw new DiskError('ENOTSUP', `${this.path}: ${problem}`);
+    if (!this.headersUpdated) await this.updateHeaders();
+    for (const p of pieces) await this.file.write(p.file, data.subarray(p.virtual - offset, p.virtual - offset + p.length));
+  }
+
+  async flush(): Promise<void> {
+    await this.file.flush();
+  }
+
   async close(): Promise<void> {
     await this.file.close();
   }
+}
+
+function randomGuidBytes(): Uint8Array {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  bytes[7] = (bytes[7]! & 0x0f) | 0x40; // version 4 (Data3's high nibble, stored little-endian)
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  return bytes;
 }
 
 async function regionTable(file: FileSource, at: number): Promise<Map<string, { offset: number; length: number }> | undefined> {

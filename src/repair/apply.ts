@@ -27,7 +27,8 @@ export async function applyPlan(plan: Plan, disk: BlockSource, options: ApplyOpt
   if (!disk.writable || !disk.write || !disk.flush) throw new DiskError('EROFS', `${disk.path} is not open for writing`);
   if (plan.writes.length === 0) return { journalPath: options.journalPath, written: 0, problems: [] };
   await requireBytes(disk, plan.writes, 'before', 'the disk changed since the plan was made; nothing was written, run the command again');
-  await writeJournal(options.journalPath, journalFromPlan(plan));
+  await requireWritable(disk, plan.writes);
+  await writeJournal(options.journalPath, journalFromPlan(plan, (await disk.containerState?.()) ?? []));
   await writeInOrder(disk, plan.writes, 'after');
   const problems = await verifyFresh(plan.writes, 'after', options);
   return { journalPath: options.journalPath, written: plan.writes.length, problems };
@@ -43,6 +44,15 @@ export async function writeInOrder(disk: BlockSource, writes: readonly PlannedWr
     await disk.write!(w.offset, w[side]);
   }
   await disk.flush!();
+}
+
+/** Refuses the whole plan, before anything is written, when the container cannot take a write in place. */
+async function requireWritable(disk: BlockSource, writes: readonly PlannedWrite[]): Promise<void> {
+  if (!disk.whyNotWritable) return;
+  for (const w of writes) {
+    const why = await disk.whyNotWritable(w.offset, w.after.length);
+    if (why) throw new DiskError('ENOTSUP', `cannot write the ${w.name} (LBA ${w.lba}) in place: ${why}. Nothing was written.`);
+  }
 }
 
 /** Throws unless every region holds the given side's bytes. */

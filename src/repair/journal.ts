@@ -16,11 +16,16 @@ export interface Journal {
   command: string;
   source: Plan['source'];
   writes: Array<{ name: string; lba: number; offset: number; before: string; after: string; beforeSha256: string; afterSha256: string }>;
+  /**
+   * Container bytes outside the virtual disk that writing changes (the VHDX headers), as they were
+   * before: undo puts them back last, so the file ends up byte-identical to the original.
+   */
+  container?: Array<{ fileOffset: number; before: string; beforeSha256: string }>;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-export function journalFromPlan(plan: Plan): Journal {
+export function journalFromPlan(plan: Plan, container: ReadonlyArray<{ fileOffset: number; bytes: Uint8Array }> = []): Journal {
   return {
     format: 'gptdoctor-undo',
     version: 1,
@@ -37,6 +42,9 @@ export function journalFromPlan(plan: Plan): Journal {
       beforeSha256: sha256(w.before),
       afterSha256: sha256(w.after),
     })),
+    ...(container.length
+      ? { container: container.map((c) => ({ fileOffset: c.fileOffset, before: Buffer.from(c.bytes).toString('base64'), beforeSha256: sha256(c.bytes) })) }
+      : {}),
   };
 }
 
@@ -63,7 +71,7 @@ export async function writeJournal(path: string, journal: Journal): Promise<void
 }
 
 /** Reads and checks a journal; every image must match its recorded SHA-256. */
-export async function readJournal(path: string): Promise<{ journal: Journal; writes: PlannedWrite[] }> {
+export async function readJournal(path: string): Promise<{ journal: Journal; writes: PlannedWrite[]; container: Array<{ fileOffset: number; bytes: Uint8Array }> }> {
   let journal: Journal;
   try {
     journal = JSON.parse(await readFile(path, 'utf8')) as Journal;
@@ -82,7 +90,12 @@ export async function readJournal(path: string): Promise<{ journal: Journal; wri
     }
     return { name: w.name as PlannedWrite['name'], lba: w.lba, offset: w.offset, before, after };
   });
-  return { journal, writes };
+  const container = (journal.container ?? []).map((c) => {
+    const bytes = new Uint8Array(Buffer.from(c.before, 'base64'));
+    if (sha256(bytes) !== c.beforeSha256) throw new DiskError('EFORMAT', `undo file ${path} is damaged (container bytes at ${c.fileOffset} do not match their checksum)`);
+    return { fileOffset: c.fileOffset, bytes };
+  });
+  return { journal, writes, container };
 }
 
 /** Default journal location: next to an image, or in the current directory for a device. */

@@ -5,6 +5,8 @@ import { sameBytes, type PlannedWrite } from './plan.js';
 
 export interface UndoResult {
   restored: number;
+  /** Container regions (VHDX headers) put back byte for byte. */
+  containerRestored: number;
   alreadyRestored: number;
   problems: string[];
 }
@@ -14,8 +16,16 @@ export interface UndoResult {
  * before-image (so an interrupted write, or an interrupted undo, can be finished); anything
  * else means the disk changed since, and undo refuses unless `force`.
  */
-export async function undoJournal(journalPath: string, disk: BlockSource, options: Omit<ApplyOptions, 'journalPath'> & { force?: boolean }): Promise<UndoResult> {
-  const { journal, writes } = await readJournal(journalPath);
+export async function undoJournal(
+  journalPath: string,
+  disk: BlockSource,
+  options: Omit<ApplyOptions, 'journalPath'> & {
+    force?: boolean;
+    /** Opens the container file itself for writing, to put back container bytes after `disk` is closed. */
+    openFile?: () => Promise<BlockSource>;
+  },
+): Promise<UndoResult> {
+  const { journal, writes, container } = await readJournal(journalPath);
   if (journal.source.size !== disk.size && !options.force) {
     throw new DiskError('ECHANGED', `the disk is ${disk.size} bytes but the undo file was made for ${journal.source.size} bytes; use --force if this is really the same disk`);
   }
@@ -33,10 +43,26 @@ export async function undoJournal(journalPath: string, disk: BlockSource, option
     throw new DiskError('ECHANGED', `${foreign.join(', ')} changed since gptdoctor wrote ${foreign.length > 1 ? 'them' : 'it'}; nothing was restored (use --force to restore anyway)`);
   }
   if (pending.length) await writeInOrder(disk, pending, 'before');
+  let containerRestored = 0;
+  if (container.length) {
+    // The restore itself was a write session that renewed the VHDX headers; put the originals back.
+    if (!options.openFile) throw new DiskError('EINVAL', 'this undo file restores container headers, which needs the container file');
+    await disk.close();
+    const file = await options.openFile();
+    try {
+      for (const c of container) {
+        await file.write!(c.fileOffset, c.bytes);
+        await file.flush!();
+        containerRestored++;
+      }
+    } finally {
+      await file.close();
+    }
+  }
   const fresh = await options.reopen();
   try {
     const problems = (await differingRegions(fresh, writes, 'before')).map((r) => `${r} does not read back as the original bytes`);
-    return { restored: pending.length, alreadyRestored, problems };
+    return { restored: pending.length, containerRestored, alreadyRestored, problems };
   } finally {
     await fresh.close();
   }
