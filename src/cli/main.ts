@@ -158,6 +158,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', '\nExample:\n  gptdoctor undo disk.img.gptdoctor-undo-20261124T120000Z.json --yes')
     .action(run(async (opts: { json?: boolean }, file = '') => (await import('./undo.js')).runUndo(file, opts)));
 
+  program
+    .command('drives')
+    .summary('list the physical drives (needs the native addon)')
+    .description('Lists whole disks as the OS reports them: size, logical/physical sector size, removable and\nread-only flags, model, and the partition style gptdoctor reads from each (gpt, mbr, none).')
+    .option('--json', 'print a JSON array')
+    .addHelpText('after', '\nExamples:\n  gptdoctor drives\n  gptdoctor drives --json\n\nExit status: 0 listed, 2 the native addon is missing or listing failed.')
+    .action(run(async (opts: { json?: boolean }) => (await import('./drives.js')).runDrives(opts)));
+
   return program;
 }
 

@@ -94,6 +94,7 @@ export async function runWrite(
   const journalPath = flags.undoFile ?? defaultJournalPath(diskPath, plan.source.format === 'device');
   const writer = await openDisk(diskPath, { writable: true });
   let result: ApplyResult;
+  let reread: string | undefined;
   try {
     result = await applyPlan(plan, writer, {
       journalPath,
@@ -103,9 +104,17 @@ export async function runWrite(
         return [g.primary, g.backup].filter((c) => !c.valid).map((c) => `the ${c.which} GPT does not validate after the write`);
       },
     });
+    // A device's kernel view is refreshed only when everything verified.
+    if (!result.problems.length && writer.rereadPartitionTable) {
+      reread = await writer.rereadPartitionTable().then(
+        () => 'the kernel re-read the partition table',
+        (err: unknown) => `the kernel could not re-read the partition table yet (${(err as Error).message}); it will at the next boot or after the partitions are unmounted`,
+      );
+    }
   } finally {
     await writer.close();
   }
+  if (reread && !flags.json) process.stderr.write(`Note: ${reread}.\n`);
   if (flags.json) out(JSON.stringify({ plan: planJson(plan), applied: true, undoFile: result.journalPath, verified: result.problems.length === 0, problems: result.problems }, null, 2));
   if (result.problems.length) {
     process.stderr.write(`gptdoctor: VERIFY FAILED after writing ${diskPath}:\n${result.problems.map((p) => `  ${p}`).join('\n')}\nRestore the original bytes with: gptdoctor undo ${result.journalPath}\n`);

@@ -40,6 +40,8 @@ export interface BlockSource {
    * file offsets and their current contents, so the undo journal can restore the file exactly.
    */
   containerState?(): Promise<Array<{ fileOffset: number; bytes: Uint8Array }>>;
+  /** Devices only: make the OS read the (new) partition table. */
+  rereadPartitionTable?(): Promise<void>;
   close(): Promise<void>;
   /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
   readonly bytesRead: number;

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { DiskError, type BlockSource } from './block-source.js';
+import { DeviceSource } from './device-source.js';
 import { FileSource, ioError } from './file-source.js';
 import { MemorySource } from './memory-source.js';
 import { VhdSource } from './vhd.js';
@@ -46,6 +47,7 @@ const CONTAINER_NAMES: Record<ContainerKind, string> = {
  * (qcow2, VMDK) fail with a clear EFORMAT error rather than being misread as raw.
  */
 export async function openDisk(path: string, options: OpenOptions = {}): Promise<BlockSource> {
+  if (/^\\\\[.?]\\/.test(path)) return DeviceSource.open(path, options); // \\.\PhysicalDrive0
   let info;
   try {
     info = await stat(path);
@@ -53,9 +55,7 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     throw ioError(err, path, 'open');
   }
   if (info.isDirectory()) throw new DiskError('EISDIR', `${path} is a directory, not a disk image`);
-  if (info.isBlockDevice() || info.isCharacterDevice()) {
-    throw new DiskError('ENODEV', `${path} is a device; reading devices needs the native addon (npm run build:native), which is not built yet`);
-  }
+  if (info.isBlockDevice() || info.isCharacterDevice()) return DeviceSource.open(path, options);
   const file = await FileSource.open(path, options);
   try {
     const head = await file.read(0, 512);

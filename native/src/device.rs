@@ -1,0 +1,173 @@
+//! Plain Rust core: open a disk (block device or image file), learn its size and sector sizes
+//! from the OS, read and write through sector-aligned bounce buffers, flush, and ask the kernel
+//! to re-read the partition table. No napi here, so `cargo test` exercises it on files and loops.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+
+/// An open disk. Reads and writes may be at any offset; the core aligns them to the logical
+/// sector size, because raw devices (and Windows volumes) reject unaligned I/O.
+pub struct Device {
+    file: File,
+    pub path: String,
+    pub size: u64,
+    pub logical_sector_size: u32,
+    pub physical_sector_size: u32,
+    pub read_only: bool,
+    pub is_block_device: bool,
+}
+
+impl Device {
+    /// Opens `path` read-only, or for writing. On Linux a block device opened for writing gets
+    /// O_EXCL (the kernel refuses it with EBUSY while a partition is mounted or held) and a
+    /// non-blocking exclusive flock, as systemd documents for tools that repartition.
+    pub fn open(path: &str, write: bool) -> io::Result<Device> {
+        let mut options = OpenOptions::new();
+        options.read(true).write(write);
+        let probe = std::fs::metadata(path)?;
+        let is_block_device = platform::is_block_device(&probe);
+        if write && is_block_device {
+            platform::exclusive(&mut options);
+        }
+        let file = options.open(path)?;
+        if write && is_block_device {
+            platform::lock(&file)?;
+        }
+        let (size, logical, physical) = if is_block_device { platform::geometry(&file)? } else { (probe.len(), 512, 512) };
+        let read_only = if is_block_device { platform::read_only(&file).unwrap_or(false) } else { probe.permissions().readonly() };
+        Ok(Device { file, path: path.to_string(), size, logical_sector_size: logical, physical_sector_size: physical, read_only, is_block_device })
+    }
+
+    fn span(&self, offset: u64, len: usize) -> (u64, usize) {
+        let sector = self.logical_sector_size as u64;
+        let start = offset / sector * sector;
+        let end = (offset + len as u64).div_ceil(sector) * sector;
+        (start, (end - start) as usize)
+    }
+
+    /// Reads `len` bytes at `offset`, clipped to the end of the disk.
+    pub fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let len = len.min(self.size.saturating_sub(offset) as usize);
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let (start, span) = self.span(offset, len);
+        let mut buf = vec![0u8; span];
+        let mut done = 0;
+        while done < span {
+            let n = platform::pread(&self.file, &mut buf[done..], start + done as u64)?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        let skip = (offset - start) as usize;
+        buf.truncate(done);
+        Ok(buf.get(skip..(skip + len).min(done)).unwrap_or(&[]).to_vec())
+    }
+
+    /// Writes `data` at `offset`; partial sectors at either edge are read, patched and rewritten.
+    pub fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        if offset + data.len() as u64 > self.size {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "write past the end of the disk"));
+        }
+        let (start, span) = self.span(offset, data.len());
+        let mut buf = if start == offset && span == data.len() { vec![0u8; span] } else { self.read_at(start, span)? };
+        let at = (offset - start) as usize;
+        buf[at..at + data.len()].copy_from_slice(data);
+        let mut done = 0;
+        while done < span {
+            done += platform::pwrite(&self.file, &buf[done..], start + done as u64)?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&self) -> io::Result<()> {
+        self.file.sync_all()
+    }
+
+    /// Makes the OS read the partition table again (BLKRRPART on Linux); nothing for image files.
+    pub fn reread_partitions(&self) -> io::Result<()> {
+        if self.is_block_device {
+            platform::reread(&self.file)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// One physical drive as the OS lists it.
+#[derive(Debug, Clone)]
+pub struct DriveInfo {
+    pub path: String,
+    pub model: String,
+    pub size: u64,
+    pub logical_sector_size: u32,
+    pub physical_sector_size: u32,
+    pub removable: bool,
+    pub read_only: bool,
+}
+
+pub fn list_drives() -> io::Result<Vec<DriveInfo>> {
+    platform::list_drives()
+}
+
+/// A stable error code for an I/O error: the POSIX name where there is one.
+pub fn error_code(err: &io::Error) -> &'static str {
+    match err.raw_os_error() {
+        Some(libc::ENOENT) => "ENOENT",
+        Some(libc::EACCES) => "EACCES",
+        Some(libc::EPERM) => "EPERM",
+        Some(libc::EBUSY) => "EBUSY",
+        Some(libc::EROFS) => "EROFS",
+        Some(libc::EINVAL) => "EINVAL",
+        Some(libc::ENXIO) => "ENXIO",
+        Some(libc::ENOTTY) => "ENOTTY",
+        Some(libc::EIO) => "EIO",
+        Some(libc::EWOULDBLOCK) => "EBUSY",
+        _ => match err.kind() {
+            io::ErrorKind::NotFound => "ENOENT",
+            io::ErrorKind::PermissionDenied => "EACCES",
+            io::ErrorKind::InvalidInput => "EINVAL",
+            _ => "EIO",
+        },
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[path = "linux.rs"]
+mod platform;
+
+#[cfg(not(target_os = "linux"))]
+#[path = "unsupported.rs"]
+mod platform;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn reads_and_writes_unaligned_ranges_of_a_file() {
+        let path = std::env::temp_dir().join(format!("gptdoctor-native-{}.img", std::process::id()));
+        let mut f = File::create(&path).unwrap();
+        f.write_all(&vec![7u8; 4096]).unwrap();
+        drop(f);
+        let dev = Device::open(path.to_str().unwrap(), true).unwrap();
+        assert_eq!(dev.size, 4096);
+        assert!(!dev.is_block_device);
+        dev.write_at(510, &[1, 2, 3, 4]).unwrap();
+        dev.flush().unwrap();
+        assert_eq!(dev.read_at(509, 6).unwrap(), vec![7, 1, 2, 3, 4, 7]);
+        assert_eq!(dev.read_at(4094, 10).unwrap(), vec![7, 7]);
+        assert!(dev.read_at(5000, 1).unwrap().is_empty());
+        assert!(dev.write_at(4095, &[0, 0]).is_err());
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn names_errors_by_their_posix_code() {
+        let err = Device::open("/nonexistent/disk", false).err().unwrap();
+        assert_eq!(error_code(&err), "ENOENT");
+    }
+}

@@ -1,0 +1,203 @@
+//! napi layer: a thin binding of `device` for Node. Every call that touches the disk runs on the
+//! libuv thread pool (AsyncTask), never on the JS thread. Errors carry a stable code as their
+//! message prefix ("EBUSY: …"), which the TypeScript DeviceSource turns into a DiskError.
+
+pub mod device;
+
+use device::{Device, DriveInfo};
+use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::{Env, Error, Result, Status, Task};
+use napi_derive::napi;
+use std::sync::{Arc, Mutex};
+
+fn to_napi(err: std::io::Error, what: &str) -> Error {
+    Error::new(Status::GenericFailure, format!("{}: {}: {}", device::error_code(&err), what, err))
+}
+
+#[napi]
+pub struct NativeDevice {
+    inner: Mutex<Option<Arc<Device>>>,
+    size: f64,
+    logical: u32,
+    physical: u32,
+    read_only: bool,
+    is_block: bool,
+    path: String,
+}
+
+impl NativeDevice {
+    fn device(&self) -> Result<Arc<Device>> {
+        self.inner.lock().unwrap().clone().ok_or_else(|| Error::new(Status::GenericFailure, "EBADF: the device is closed"))
+    }
+}
+
+#[napi]
+impl NativeDevice {
+    #[napi(getter)]
+    pub fn size(&self) -> f64 {
+        self.size
+    }
+    #[napi(getter)]
+    pub fn logical_sector_size(&self) -> u32 {
+        self.logical
+    }
+    #[napi(getter)]
+    pub fn physical_sector_size(&self) -> u32 {
+        self.physical
+    }
+    #[napi(getter)]
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+    #[napi(getter)]
+    pub fn is_block_device(&self) -> bool {
+        self.is_block
+    }
+    #[napi(getter)]
+    pub fn path(&self) -> String {
+        self.path.clone()
+    }
+
+    #[napi]
+    pub fn read(&self, offset: f64, length: u32) -> Result<AsyncTask<ReadTask>> {
+        Ok(AsyncTask::new(ReadTask { device: self.device()?, offset: offset as u64, length: length as usize }))
+    }
+
+    #[napi]
+    pub fn write(&self, offset: f64, data: Buffer) -> Result<AsyncTask<WriteTask>> {
+        Ok(AsyncTask::new(WriteTask { device: self.device()?, offset: offset as u64, data: data.to_vec(), op: WriteOp::Write }))
+    }
+
+    #[napi]
+    pub fn flush(&self) -> Result<AsyncTask<WriteTask>> {
+        Ok(AsyncTask::new(WriteTask { device: self.device()?, offset: 0, data: Vec::new(), op: WriteOp::Flush }))
+    }
+
+    /// Asks the kernel to re-read the partition table (BLKRRPART); nothing for image files.
+    #[napi]
+    pub fn reread_partitions(&self) -> Result<AsyncTask<WriteTask>> {
+        Ok(AsyncTask::new(WriteTask { device: self.device()?, offset: 0, data: Vec::new(), op: WriteOp::Reread }))
+    }
+
+    /// Drops this handle's reference; the file closes once running tasks finish.
+    #[napi]
+    pub fn close(&self) {
+        self.inner.lock().unwrap().take();
+    }
+}
+
+pub struct OpenTask {
+    path: String,
+    write: bool,
+}
+
+impl Task for OpenTask {
+    type Output = Device;
+    type JsValue = NativeDevice;
+    fn compute(&mut self) -> Result<Device> {
+        Device::open(&self.path, self.write).map_err(|e| to_napi(e, &format!("cannot open {}", self.path)))
+    }
+    fn resolve(&mut self, _env: Env, d: Device) -> Result<NativeDevice> {
+        Ok(NativeDevice {
+            size: d.size as f64,
+            logical: d.logical_sector_size,
+            physical: d.physical_sector_size,
+            read_only: d.read_only,
+            is_block: d.is_block_device,
+            path: d.path.clone(),
+            inner: Mutex::new(Some(Arc::new(d))),
+        })
+    }
+}
+
+/// Opens a disk: read-only unless `write`, exclusively (O_EXCL + flock) for writes on devices.
+#[napi]
+pub fn open_device(path: String, write: bool) -> AsyncTask<OpenTask> {
+    AsyncTask::new(OpenTask { path, write })
+}
+
+pub struct ReadTask {
+    device: Arc<Device>,
+    offset: u64,
+    length: usize,
+}
+
+impl Task for ReadTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+    fn compute(&mut self) -> Result<Vec<u8>> {
+        self.device.read_at(self.offset, self.length).map_err(|e| to_napi(e, "read failed"))
+    }
+    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> Result<Buffer> {
+        Ok(output.into())
+    }
+}
+
+pub enum WriteOp {
+    Write,
+    Flush,
+    Reread,
+}
+
+pub struct WriteTask {
+    device: Arc<Device>,
+    offset: u64,
+    data: Vec<u8>,
+    op: WriteOp,
+}
+
+impl Task for WriteTask {
+    type Output = ();
+    type JsValue = ();
+    fn compute(&mut self) -> Result<()> {
+        match self.op {
+            WriteOp::Write => self.device.write_at(self.offset, &self.data).map_err(|e| to_napi(e, "write failed")),
+            WriteOp::Flush => self.device.flush().map_err(|e| to_napi(e, "flush failed")),
+            WriteOp::Reread => self.device.reread_partitions().map_err(|e| to_napi(e, "re-reading the partition table failed")),
+        }
+    }
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[napi(object)]
+pub struct Drive {
+    pub path: String,
+    pub model: String,
+    pub size: f64,
+    pub logical_sector_size: u32,
+    pub physical_sector_size: u32,
+    pub removable: bool,
+    pub read_only: bool,
+}
+
+pub struct ListTask;
+
+impl Task for ListTask {
+    type Output = Vec<DriveInfo>;
+    type JsValue = Vec<Drive>;
+    fn compute(&mut self) -> Result<Vec<DriveInfo>> {
+        device::list_drives().map_err(|e| to_napi(e, "cannot list drives"))
+    }
+    fn resolve(&mut self, _env: Env, drives: Vec<DriveInfo>) -> Result<Vec<Drive>> {
+        Ok(drives
+            .into_iter()
+            .map(|d| Drive {
+                path: d.path,
+                model: d.model,
+                size: d.size as f64,
+                logical_sector_size: d.logical_sector_size,
+                physical_sector_size: d.physical_sector_size,
+                removable: d.removable,
+                read_only: d.read_only,
+            })
+            .collect())
+    }
+}
+
+/// Whole physical drives the OS reports (Linux: /sys/block).
+#[napi]
+pub fn list_drives() -> AsyncTask<ListTask> {
+    AsyncTask::new(ListTask)
+}

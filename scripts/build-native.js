@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Builds the napi-rs addon in native/ when Rust is installed (run by `npm ci` through `prepare`,
+// and by `npm run build:native`). Without cargo, image commands still work and device paths
+// say how to get the addon; with --required (npm run build:native) a missing cargo is an error.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const native = fileURLToPath(new URL('../native/', import.meta.url));
+const required = process.argv.includes('--required') || process.env.CI === 'true';
+if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  const message = 'gptdoctor: cargo not found; skipping the native addon (raw devices need it; images do not).';
+  if (required) {
+    console.error(message);
+    process.exit(1);
+  }
+  console.warn(message);
+  process.exit(0);
+}
+const napi = fileURLToPath(new URL('../node_modules/@napi-rs/cli/dist/cli.js', import.meta.url));
+const result = spawnSync(process.execPath, [napi, 'build', '--platform', '--release'], { cwd: native, stdio: 'inherit' });
+process.exit(result.status ?? 1);

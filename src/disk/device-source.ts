@@ -1,0 +1,136 @@
+import { createRequire } from 'node:module';
+import { DiskError, type BlockSource } from './block-source.js';
+
+/** The napi-rs addon's surface (native/index.d.ts types its async results as unknown). */
+interface NativeDevice {
+  readonly size: number;
+  readonly logicalSectorSize: number;
+  readonly physicalSectorSize: number;
+  readonly readOnly: boolean;
+  readonly isBlockDevice: boolean;
+  read(offset: number, length: number): Promise<Buffer>;
+  write(offset: number, data: Buffer): Promise<void>;
+  flush(): Promise<void>;
+  rereadPartitions(): Promise<void>;
+  close(): void;
+}
+
+export interface NativeDrive {
+  path: string;
+  model: string;
+  size: number;
+  logicalSectorSize: number;
+  physicalSectorSize: number;
+  removable: boolean;
+  readOnly: boolean;
+}
+
+interface NativeAddon {
+  openDevice(path: string, write: boolean): Promise<NativeDevice>;
+  listDrives(): Promise<NativeDrive[]>;
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads native/ (built by `npm ci` when cargo is present, or `npm run build:native`). */
+export function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  try {
+    addon = createRequire(import.meta.url)('../../native/index.js') as NativeAddon;
+    return addon;
+  } catch (err) {
+    throw new DiskError(
+      'ENOADDON',
+      `raw devices need gptdoctor's native addon, which is not built for this machine (${(err as Error).message.split('\n')[0]}); install Rust (cargo) and run \`npm run build:native\`. Image files work without it.`,
+    );
+  }
+}
+
+/** Turns "EBUSY: what: why" from the addon into a DiskError with that code. */
+function nativeError(err: unknown, path: string): DiskError {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /^(E[A-Z]+): (.*)$/s.exec(message);
+  const code = m?.[1] ?? 'EIO';
+  const hints: Record<string, string> = {
+    EBUSY: ' — the device is busy: a partition on it is mounted or another program holds it open exclusively; unmount it first',
+    EACCES: ' — run as root (Linux) or as Administrator (Windows)',
+    EPERM: ' — run as root (Linux) or as Administrator (Windows)',
+    EROFS: ' — the device is read-only',
+  };
+  return new DiskError(code, `${path}: ${m?.[2] ?? message}${hints[code] ?? ''}`);
+}
+
+/** A block device through the native addon: the OS says its size and sector sizes. */
+export class DeviceSource implements BlockSource {
+  readonly format = 'device' as const;
+  private read_ = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly device: NativeDevice,
+    readonly writable: boolean,
+  ) {}
+
+  static async open(path: string, options: { writable?: boolean } = {}): Promise<DeviceSource> {
+    const native = loadAddon();
+    const writable = options.writable ?? false;
+    let device: NativeDevice;
+    try {
+      device = await native.openDevice(path, writable);
+    } catch (err) {
+      throw nativeError(err, path);
+    }
+    if (writable && device.readOnly) {
+      device.close();
+      throw new DiskError('EROFS', `${path} is read-only (write-protected)`);
+    }
+    return new DeviceSource(path, device, writable);
+  }
+
+  get size(): number {
+    return this.device.size;
+  }
+  get declaredSectorSize(): number {
+    return this.device.logicalSectorSize;
+  }
+  get physicalSectorSize(): number {
+    return this.device.physicalSectorSize;
+  }
+  get bytesRead(): number {
+    return this.read_;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    try {
+      const data = await this.device.read(offset, Math.max(0, Math.min(length, this.size - offset)));
+      this.read_ += data.length;
+      return new Uint8Array(data.buffer, data.byteOffset, data.length);
+    } catch (err) {
+      throw nativeError(err, this.path);
+    }
+  }
+
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    if (!this.writable) throw new DiskError('EROFS', `${this.path} was opened read-only`);
+    await this.device.write(offset, Buffer.from(data.buffer, data.byteOffset, data.length)).catch((err: unknown) => {
+      throw nativeError(err, this.path);
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.device.flush().catch((err: unknown) => {
+      throw nativeError(err, this.path);
+    });
+  }
+
+  /** Makes the kernel read the new partition table (BLKRRPART). */
+  async rereadPartitionTable(): Promise<void> {
+    await this.device.rereadPartitions().catch((err: unknown) => {
+      throw nativeError(err, this.path);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.device.close();
+  }
+}

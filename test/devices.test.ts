@@ -1,0 +1,104 @@
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkDisk, inspectDisk } from '../src/api.js';
+import { gptdoctor } from './helpers/cli.js';
+import { fixtureFile, sha256 } from './helpers/images.js';
+import { canUseLoop, haveTools, run, runAll, tempDir } from './helpers/tools.js';
+
+/**
+ * Real Linux block devices through the native addon: loop devices at 512 and 4096 bytes per
+ * sector must read exactly like the image file behind them, and writes must be exclusive.
+ */
+function attach(file: string, sectorSize: number, partscan = false): string {
+  return run('losetup', ['--sector-size', String(sectorSize), ...(partscan ? ['--partscan'] : []), '--find', '--show', file]).trim();
+}
+const detach = (device: string): void => void run('losetup', ['--detach', device]);
+
+/** Whether the running kernel parses GPTs at all (it says so in /proc/config.gz when it has one). */
+function kernelParsesGpt(): boolean {
+  if (!existsSync('/proc/config.gz')) return true;
+  return /^CONFIG_EFI_PARTITION=y/m.test(gunzipSync(readFileSync('/proc/config.gz')).toString('utf8'));
+}
+
+describe.runIf(canUseLoop() && haveTools('sgdisk', 'sfdisk'))('loop devices', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it.each([['windows-esp-basic', 512], ['sector4k', 4096], ['grown', 512]] as const)('%s on /dev/loopN reads like the file', async (name, sectorSize) => {
+    const file = fixtureFile(name, dir.path);
+    const device = attach(file, sectorSize);
+    try {
+      const onDevice = await checkDisk(device);
+      const onFile = await checkDisk(file);
+      expect(onDevice.source).toMatchObject({ format: 'device', sectorSize, sectorSizeSource: 'declared', size: onFile.source.size });
+      expect(onDevice.findings.map((f) => [f.code, f.severity, f.partition])).toEqual(onFile.findings.map((f) => [f.code, f.severity, f.partition]));
+      expect((await inspectDisk(device)).partitions).toEqual((await inspectDisk(file)).partitions);
+    } finally {
+      detach(device);
+    }
+  });
+
+  it('a 4096-byte image on a 512-byte loop device is a sector-size mismatch', async () => {
+    const file = fixtureFile('sector4k', dir.path);
+    const device = attach(file, 512);
+    try {
+      const report = await checkDisk(device);
+      expect(report.findings.map((f) => f.code)).toEqual(['no-gpt', 'sector-size-mismatch']);
+    } finally {
+      detach(device);
+    }
+  });
+
+  it('the flagship fix on a loop device; the kernel re-reads the table', () => {
+    const file = fixtureFile('windows-esp-basic', dir.path);
+    const device = attach(file, 512, true);
+    const name = device.replace('/dev/', '');
+    try {
+      const set = gptdoctor(['set', device, '1', '--type', 'esp', '--name', 'EFI system partition', '--yes', '--undo-file', `${dir.path}/loop-undo.json`]);
+      expect(set.status, set.stderr).toBe(0);
+      expect(set.stderr).toMatch(/the kernel re-read the partition table/);
+      if (kernelParsesGpt()) {
+        expect(readFileSync(`/sys/block/${name}/${name}p1/uevent`, 'utf8')).toMatch(/PARTNAME=EFI system partition/);
+      } else {
+        // This kernel is built without CONFIG_EFI_PARTITION (Firecracker VMs): BLKRRPART succeeds
+        // but creates no partition devices, so there is no kernel view to compare.
+        expect(existsSync(`/sys/block/${name}/${name}p1`)).toBe(false);
+      }
+    } finally {
+      detach(device);
+    }
+    expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
+    const sf = JSON.parse(run('sfdisk', ['--json', file])) as { partitiontable: { partitions: Array<{ type: string }> } };
+    expect(sf.partitiontable.partitions[0]!.type).toBe('C12A7328-F81F-11D2-BA4B-00A0C93EC93B');
+  });
+
+  it('refuses to write to a device another program holds exclusively, writing nothing', () => {
+    const file = fixtureFile('windows-esp-basic', dir.path);
+    const before = sha256(readFileSync(file));
+    const device = attach(file, 512);
+    const holder = openSync(device, constants.O_RDONLY | constants.O_EXCL);
+    try {
+      const r = gptdoctor(['set', device, '1', '--type', 'esp', '--yes', '--undo-file', `${dir.path}/busy.json`]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/EBUSY|busy/);
+    } finally {
+      closeSync(holder);
+      detach(device);
+    }
+    expect(sha256(readFileSync(file))).toBe(before);
+  });
+
+  it('drives lists the loop device with its sector sizes', () => {
+    const file = fixtureFile('sector4k', dir.path);
+    const device = attach(file, 4096);
+    try {
+      const r = gptdoctor(['drives', '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      const drive = (JSON.parse(r.stdout) as Array<{ path: string; logicalSectorSize: number; partitionStyle: string; size: number }>).find((d) => d.path === device);
+      expect(drive).toMatchObject({ logicalSectorSize: 4096, partitionStyle: 'gpt', size: 128 * 1024 * 1024 });
+    } finally {
+      detach(device);
+    }
+  });
+});
