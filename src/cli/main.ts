@@ -158,6 +158,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', '\nExample:\n  gptdoctor undo disk.img.gptdoctor-undo-20261124T120000Z.json --yes')
     .action(run(async (opts: { json?: boolean }, file = '') => (await import('./undo.js')).runUndo(file, opts)));
 
+  writeOptions(
+    program
+      .command('recover')
+      .summary('hunt the whole disk for lost or orphaned GPT structures, and restore one')
+      .description(
+        'Reads the whole disk and finds every CRC-valid GPT header at any LBA, for 512- and 4096-byte\n' +
+          'sectors (orphaned backups at the old end of grown disks, stale copies left by relocations,\n' +
+          'tables written for another sector size), and entry arrays that survived without a header.\n' +
+          'Ranks the tables it could restore, with the evidence for each. Read-only unless --apply.',
+      )
+      .argument('<disk>', 'disk image or device')
+      .option('--apply <n>', 'write candidate n through the write protocol (undo file, verify)'),
+  )
+    .addHelpText('after', '\nExamples:\n  gptdoctor recover broken.img\n  gptdoctor recover --json broken.img\n  gptdoctor recover broken.img --apply 1 --yes\n\nExit status: 0 candidates found (or applied), 1 nothing found, 2 could not run.')
+    .action(run(async (opts: { json?: boolean }, disk = '') => (await import('./recover.js')).runRecover(disk, opts)));
+
   program
     .command('drives')
     .summary('list the physical drives (needs the native addon)')

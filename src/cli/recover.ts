@@ -1,0 +1,89 @@
+import { openDisk } from '../disk/open.js';
+import { protectiveRecord } from '../gpt/mbr.js';
+import { decodeMbr } from '../gpt/mbr.js';
+import { findCandidates, type Candidate } from '../recover/candidates.js';
+import { planRecover } from '../recover/plan-recover.js';
+import { loadGpt } from '../read/load-gpt.js';
+import { partitionReport } from '../report/inspect-report.js';
+import { EXIT, UsageError, parseSectorSize } from './errors.js';
+import { formatBytes, table } from './format.js';
+import { runWrite, type WriteFlags } from './write-flow.js';
+
+export interface RecoverOptions extends WriteFlags {
+  sectorSize?: string;
+  apply?: string;
+}
+
+/**
+ * `gptdoctor recover`: hunts the whole disk for GPT structures and ranks the tables it could
+ * restore. Read-only unless --apply N, which writes candidate N through the write protocol.
+ */
+export async function runRecover(disk: string, options: RecoverOptions): Promise<number> {
+  const forced = parseSectorSize(options.sectorSize);
+  const source = await openDisk(disk);
+  let candidates: Candidate[];
+  let current: Awaited<ReturnType<typeof loadGpt>>;
+  try {
+    const mbr = decodeMbr(await source.read(0, 512));
+    const ee = protectiveRecord(mbr);
+    const progress = process.stderr.isTTY
+      ? (done: number, total: number): void => void process.stderr.write(`\rhunting: ${Math.floor((done / total) * 100)}% of ${formatBytes(total)}`)
+      : undefined;
+    candidates = await findCandidates(source, {
+      ...(forced ? { sectorSizes: [forced] } : {}),
+      ...(ee && ee.sizeLba !== 0xffffffff ? { pmbrEnd: ee.startLba + ee.sizeLba - 1 } : {}),
+      ...(progress ? { progress } : {}),
+    });
+    if (progress) process.stderr.write('\r\x1b[K');
+    current = await loadGpt(source, forced ? { sectorSize: forced } : {});
+  } finally {
+    await source.close();
+  }
+
+  if (options.apply !== undefined) {
+    const n = Number(options.apply);
+    const chosen = candidates.find((c) => c.rank === n);
+    if (!chosen) throw new UsageError(`there is no candidate ${options.apply}: recover found ${candidates.length}`);
+    return runWrite(disk, options, { sectorSize: chosen.sectorSize }, (g) => planRecover(g, chosen, `gptdoctor recover --apply ${n} ${disk}`));
+  }
+
+  const sameAsDisk = (c: Candidate): boolean =>
+    current.table !== 'none' && current.sectorSize === c.sectorSize && JSON.stringify(current.partitions.map((p) => [p.index, p.typeGuid, p.uniqueGuid, p.firstLba, p.lastLba])) === JSON.stringify(c.partitions.map((p) => [p.index, p.typeGuid, p.uniqueGuid, p.firstLba, p.lastLba]));
+  if (options.json) {
+    process.stdout.write(
+      JSON.stringify(
+        {
+          source: { path: disk, size: current.source.size },
+          currentTable: current.table,
+          candidates: candidates.map((c) => ({
+            rank: c.rank,
+            score: c.score,
+            sectorSize: c.sectorSize,
+            basis: c.basis,
+            diskGuid: c.diskGuid ?? null,
+            headers: c.headers,
+            evidence: c.evidence,
+            sameAsDisk: sameAsDisk(c),
+            partitions: c.partitions.map((p) => partitionReport(p, c.sectorSize)),
+          })),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    return candidates.length ? EXIT.OK : EXIT.FINDINGS;
+  }
+  if (!candidates.length) {
+    process.stdout.write(`${disk}: no GPT header or plausible entry array anywhere on the disk.\n`);
+    return EXIT.FINDINGS;
+  }
+  const lines: string[] = [`${disk}: ${candidates.length} candidate table${candidates.length > 1 ? 's' : ''} (current table: ${current.table}).`];
+  for (const c of candidates) {
+    lines.push('', `Candidate ${c.rank} (score ${c.score}, ${c.sectorSize}-byte sectors${c.diskGuid ? `, disk ${c.diskGuid}` : ''})${sameAsDisk(c) ? ' — the table the disk uses now' : ''}`);
+    for (const e of c.evidence) lines.push(`  evidence: ${e}`);
+    lines.push(...table([['#', 'Start', 'End', 'Size', 'Type', 'Name'], ...c.partitions.map((p) => { const r = partitionReport(p, c.sectorSize); return [String(r.index), String(r.firstLba), String(r.lastLba), formatBytes(r.size), r.typeName, r.name]; })], 'rrrr').map((l) => '    ' + l));
+  }
+  lines.push('', `Restore one with: gptdoctor recover ${disk} --apply N --yes`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return EXIT.OK;
+}

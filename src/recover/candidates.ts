@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { BlockSource } from '../disk/block-source.js';
+import { decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
+import { GPT_REVISION_1_0, arraySectors } from '../gpt/header.js';
+import type { LoadedGpt } from '../read/load-gpt.js';
+import type { TableModel } from '../repair/table-model.js';
+import { huntArrays, huntHeaders, type FoundHeader, type HuntProgress } from './hunt.js';
+
+/** One table gptdoctor could restore, with the evidence for it. */
+export interface Candidate {
+  rank: number;
+  score: number;
+  sectorSize: number;
+  /** 'headers': at least one CRC-valid header vouches for the array; 'array': an array alone. */
+  basis: 'headers' | 'array';
+  diskGuid?: string;
+  firstUsableLba: number;
+  lastUsableLba: number;
+  entryCount: number;
+  entrySize: number;
+  array: Uint8Array;
+  partitions: GptEntry[];
+  headers: Array<{ lba: number; role: 'primary' | 'backup' | 'orphaned backup' | 'stale copy'; arrayOk: boolean }>;
+  evidence: string[];
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Hunts the whole disk (headers at every sector for 512 and 4096 bytes, then header-less arrays
+ * where arrays belong and where the protective MBR says the old end was) and ranks what it found.
+ */
+export async function findCandidates(source: BlockSource, options: { sectorSizes?: number[]; pmbrEnd?: number; progress?: HuntProgress } = {}): Promise<Candidate[]> {
+  const sizes = options.sectorSizes ?? [512, 4096];
+  const headers = await huntHeaders(source, sizes, options.progress);
+  const candidates = groupHeaders(source, headers);
+  const extra: Array<[number, number]> = options.pmbrEnd ? [[512, options.pmbrEnd - 32]] : [];
+  for (const found of await huntArrays(source, sizes, extra)) {
+    if (candidates.some((c) => c.sectorSize === found.sectorSize && sameBytes(c.array.subarray(0, found.array.length), found.array))) continue;
+    const total = Math.floor(source.size / found.sectorSize);
+    const sectors = arraySectors(128, 128, found.sectorSize);
+    candidates.push({
+      rank: 0,
+      score: 1 + (found.lba === 2 ? 1 : 0),
+      sectorSize: found.sectorSize,
+      basis: 'array',
+      firstUsableLba: 2 + sectors,
+      lastUsableLba: total - 2 - sectors,
+      entryCount: 128,
+      entrySize: 128,
+      array: found.array,
+      partitions: found.entries,
+      headers: [],
+      evidence: [`an entry array with ${found.entries.length} plausible partitions at LBA ${found.lba} (${found.sectorSize}-byte sectors), but no header vouches for it: a new disk GUID will be made`],
+    });
+  }
+  candidates.sort((a, b) => b.score - a.score);
+  candidates.forEach((c, i) => (c.rank = i + 1));
+  return candidates;
+}
+
+function groupHeaders(source: BlockSource, headers: readonly FoundHeader[]): Candidate[] {
+  const groups = new Map<string, FoundHeader[]>();
+  for (const f of headers.filter((h) => h.arrayOk)) {
+    const h = f.header;
+    const key = `${f.sectorSize}:${h.diskGuid}:${h.entriesCrc32}:${h.entryCount}:${h.entrySize}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const out: Candidate[] = [];
+  for (const members of groups.values()) {
+    const first = members[0]!;
+    const ss = first.sectorSize;
+    const lastLba = Math.floor(source.size / ss) - 1;
+    const evidence: string[] = [];
+    const roles = members.map((m) => ({
+      lba: m.lba,
+      arrayOk: m.arrayOk,
+      role: m.lba === 1 ? ('primary' as const) : m.lba === lastLba ? ('backup' as const) : m.header.alternateLba === 1 ? ('orphaned backup' as const) : ('stale copy' as const),
+    }));
+    const canonical = roles.filter((r) => r.role === 'primary' || r.role === 'backup').length;
+    for (const r of roles) {
+      if (r.role === 'primary') evidence.push('a valid primary header at LBA 1 with a matching array');
+      else if (r.role === 'backup') evidence.push(`a valid backup header at the last LBA ${r.lba} with a matching array`);
+      else if (r.role === 'orphaned backup' && canonical) evidence.push(`a stale backup header at LBA ${r.lba}, left behind when the backup was moved`);
+      else if (r.role === 'orphaned backup') evidence.push(`an orphaned backup header at LBA ${r.lba} (the old end of a grown disk?) with a matching array`);
+      else evidence.push(`another valid copy at LBA ${r.lba}`);
+    }
+    // The header to take fields from: the primary, else the newest-looking backup.
+    const best = members.find((m) => m.lba === 1) ?? members.find((m) => m.lba === lastLba) ?? first;
+    const h = best.header;
+    const partitions = decodeUsedEntries(best.array!, h.entrySize, h.entryCount);
+    const inside = partitions.every((p) => p.lastLba <= lastLba);
+    if (!inside) evidence.push('but some partitions reach past the end of this disk');
+    const score = 4 * Math.min(members.length, 2) + 2 * canonical + (source.declaredSectorSize === undefined || source.declaredSectorSize === ss ? 3 : 0) + (inside ? 1 : -6);
+    out.push({
+      rank: 0,
+      score,
+      sectorSize: ss,
+      basis: 'headers',
+      diskGuid: h.diskGuid,
+      firstUsableLba: h.firstUsableLba,
+      lastUsableLba: h.lastUsableLba,
+      entryCount: h.entryCount,
+      entrySize: h.entrySize,
+      array: best.array!.slice(0, h.entryCount * h.entrySize),
+      partitions,
+      headers: roles,
+      evidence,
+    });
+  }
+  return out;
+}
+
+/**
+ * The table a candidate becomes on this disk: both copies at their standard places (primary
+ * array at LBA 2, backup at the last LBA), the usable range kept unless the disk is now too small.
+ */
+export function modelFromCandidate(g: LoadedGpt, c: Candidate): TableModel {
+  const sectors = arraySectors(c.entryCount, c.entrySize, c.sectorSize);
+  const backupEntriesLba = g.lastLba - sectors;
+  return {
+    sectorSize: c.sectorSize,
+    diskGuid: c.diskGuid ?? randomUUID().toUpperCase(),
+    firstUsableLba: Math.max(c.firstUsableLba, 2 + sectors),
+    lastUsableLba: Math.min(c.lastUsableLba, backupEntriesLba - 1),
+    entryCount: c.entryCount,
+    entrySize: c.entrySize,
+    array: c.array.slice(),
+    primaryLba: 1,
+    primaryEntriesLba: 2,
+    backupLba: g.lastLba,
+    backupEntriesLba,
+    revision: GPT_REVISION_1_0,
+    headerSize: 92,
+  };
+}

@@ -1,0 +1,93 @@
+import type { BlockSource } from '../disk/block-source.js';
+import { arrayCrc, decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
+import { GPT_SIGNATURE, arraySectors, decodeHeader, type GptHeader } from '../gpt/header.js';
+import { typeByGuid } from '../gpt/partition-types.js';
+import { MAX_ARRAY_BYTES } from '../gpt/validate-header.js';
+
+/** A GPT header found anywhere on the disk with a correct CRC and a MyLBA matching where it sits. */
+export interface FoundHeader {
+  sectorSize: number;
+  lba: number;
+  header: GptHeader;
+  /** The array the header names, and whether its CRC matches. */
+  array?: Uint8Array;
+  arrayOk: boolean;
+}
+
+/** An entry array found without any header, judged by how plausible its entries look. */
+export interface FoundArray {
+  sectorSize: number;
+  lba: number;
+  array: Uint8Array;
+  entries: GptEntry[];
+}
+
+const CHUNK = 8 * 1024 * 1024;
+const SIGNATURE = Buffer.from(GPT_SIGNATURE, 'latin1');
+
+export interface HuntProgress {
+  (done: number, total: number): void;
+}
+
+/**
+ * Reads the whole disk in large sequential chunks and reports every sector-aligned "EFI PART"
+ * whose header checks out (CRC and MyLBA) for 512- or 4096-byte sectors, with its entry array.
+ * Buffer.indexOf does the searching, so the hunt runs at memory speed on cached images.
+ */
+export async function huntHeaders(source: BlockSource, sectorSizes: readonly number[], progress?: HuntProgress): Promise<FoundHeader[]> {
+  const found: FoundHeader[] = [];
+  for (let offset = 0; offset < source.size; offset += CHUNK) {
+    const chunk = Buffer.from(await source.read(offset, CHUNK + 4096)); // overlap so a header at the seam is seen whole
+    for (let at = chunk.indexOf(SIGNATURE); at !== -1 && at < CHUNK; at = chunk.indexOf(SIGNATURE, at + 1)) {
+      const position = offset + at;
+      for (const ss of sectorSizes) {
+        if (position % ss !== 0) continue;
+        const sector = new Uint8Array(chunk.subarray(at, at + ss));
+        const header = decodeHeader(sector);
+        if (header.headerCrc32 !== header.computedHeaderCrc32 || header.myLba !== position / ss) continue;
+        found.push(await withArray(source, { sectorSize: ss, lba: position / ss, header, arrayOk: false }));
+      }
+    }
+    progress?.(Math.min(offset + CHUNK, source.size), source.size);
+  }
+  return found;
+}
+
+async function withArray(source: BlockSource, f: FoundHeader): Promise<FoundHeader> {
+  const h = f.header;
+  const bytes = h.entryCount * h.entrySize;
+  if (h.entrySize < 128 || h.entryCount === 0 || bytes > MAX_ARRAY_BYTES) return f;
+  const array = await source.read(h.entriesLba * f.sectorSize, arraySectors(h.entryCount, h.entrySize, f.sectorSize) * f.sectorSize);
+  if (array.length < bytes) return f;
+  return { ...f, array, arrayOk: arrayCrc(array, h.entryCount, h.entrySize) === h.entriesCrc32 };
+}
+
+/**
+ * Entry arrays with no surviving header, at the places arrays live: LBA 2 (primary) and the 32
+ * sectors before the last LBA (backup), for each sector size. An array counts when its used
+ * entries look real: ordered, inside the disk, not overlapping, mostly known types.
+ */
+export async function huntArrays(source: BlockSource, sectorSizes: readonly number[], extraLbas: ReadonlyArray<[number, number]> = []): Promise<FoundArray[]> {
+  const found: FoundArray[] = [];
+  for (const ss of sectorSizes) {
+    const total = Math.floor(source.size / ss);
+    const sectors = arraySectors(128, 128, ss);
+    const places = [2, total - 1 - sectors, ...extraLbas.filter(([s]) => s === ss).map(([, lba]) => lba)];
+    for (const lba of places) {
+      if (lba < 2 || lba + sectors > total) continue;
+      const array = await source.read(lba * ss, sectors * ss);
+      const entries = decodeUsedEntries(array, 128, 128);
+      if (plausible(entries, total)) found.push({ sectorSize: ss, lba, array: array.slice(0, 128 * 128), entries });
+    }
+  }
+  return found;
+}
+
+function plausible(entries: readonly GptEntry[], totalSectors: number): boolean {
+  if (!entries.length) return false;
+  const known = entries.filter((e) => typeByGuid(e.typeGuid)).length;
+  const sane = entries.every((e) => e.firstLba >= 3 && e.firstLba <= e.lastLba && e.lastLba < totalSectors);
+  const sorted = [...entries].sort((a, b) => a.firstLba - b.firstLba);
+  const disjoint = sorted.every((e, i) => i === 0 || e.firstLba > sorted[i - 1]!.lastLba);
+  return sane && disjoint && known * 2 >= entries.length;
+}

@@ -1,0 +1,87 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inspectDisk } from '../src/api.js';
+import { gptdoctor } from './helpers/cli.js';
+import { fixtureFile, sha256 } from './helpers/images.js';
+import { haveTools, run, runAll, tempDir } from './helpers/tools.js';
+
+interface RecoverJson {
+  currentTable: string;
+  candidates: Array<{ rank: number; sectorSize: number; basis: string; evidence: string[]; sameAsDisk: boolean; partitions: Array<{ index: number; type: string; guid: string; firstLba: number; lastLba: number; attributes: string; name: string }> }>;
+}
+
+const zero = (file: string, offset: number, length: number): void => {
+  const bytes = readFileSync(file);
+  bytes.fill(0, offset, offset + length);
+  writeFileSync(file, bytes);
+};
+const layout = (parts: RecoverJson['candidates'][number]['partitions']): unknown[] => parts.map(({ index, type, guid, firstLba, lastLba, attributes, name }) => ({ index, type, guid, firstLba, lastLba, attributes, name }));
+
+describe.runIf(haveTools('sgdisk', 'sfdisk'))('recover', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  async function recoverAndApply(file: string, originalParts: unknown[], expectBasis: string): Promise<RecoverJson> {
+    const before = sha256(readFileSync(file));
+    const r = gptdoctor(['recover', '--json', file]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(sha256(readFileSync(file))).toBe(before); // hunting never writes
+    const found = JSON.parse(r.stdout) as RecoverJson;
+    expect(found.candidates[0]!.basis).toBe(expectBasis);
+    expect(layout(found.candidates[0]!.partitions)).toEqual(originalParts);
+    const apply = gptdoctor(['recover', file, '--apply', '1', '--yes']);
+    expect(apply.status, apply.stderr).toBe(0);
+    expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
+    expect(layout((await inspectDisk(file)).partitions)).toEqual(originalParts);
+    return found;
+  }
+
+  it('both headers damaged, arrays intact: restores the entries byte for byte', async () => {
+    const file = fixtureFile('linux', dir.path);
+    const original = layout((await inspectDisk(file)).partitions);
+    const size = readFileSync(file).length;
+    zero(file, 512, 512);
+    zero(file, size - 512, 512);
+    await recoverAndApply(file, original, 'array');
+  });
+
+  it('everything but the backup entry array zeroed', async () => {
+    const file = fixtureFile('linux', dir.path);
+    const original = layout((await inspectDisk(file)).partitions);
+    const size = readFileSync(file).length;
+    zero(file, 0, 34 * 512);
+    zero(file, size - 512, 512);
+    await recoverAndApply(file, original, 'array');
+  });
+
+  it('a grown disk whose primary is damaged: the orphaned backup at the old end wins', async () => {
+    const file = fixtureFile('grown', dir.path);
+    const original = layout((await inspectDisk(file)).partitions);
+    zero(file, 0, 34 * 512); // MBR, primary header and primary array gone
+    const found = await recoverAndApply(file, original, 'headers');
+    expect(found.candidates[0]!.evidence.join(' ')).toMatch(/orphaned backup header at LBA 131071/);
+  });
+
+  it('a 4096-byte table in an image read as 512 is ranked first, at 4096', async () => {
+    const file = fixtureFile('sector4k', dir.path);
+    const original = layout((await inspectDisk(file)).partitions);
+    const r = JSON.parse(gptdoctor(['recover', '--json', file]).stdout) as RecoverJson;
+    expect(r.candidates[0]).toMatchObject({ sectorSize: 4096, basis: 'headers', sameAsDisk: true });
+    expect(layout(r.candidates[0]!.partitions)).toEqual(original);
+  });
+
+  it('after sgdisk -e, the stale backup header mid-disk is shown as evidence', () => {
+    const file = fixtureFile('grown', dir.path);
+    run('sgdisk', ['-e', file]);
+    const r = JSON.parse(gptdoctor(['recover', '--json', file]).stdout) as RecoverJson;
+    expect(r.candidates[0]!.sameAsDisk).toBe(true);
+    expect(r.candidates.flatMap((c) => c.evidence).join(' ')).toMatch(/stale backup header at LBA 131071/);
+  });
+
+  it('says so when nothing is left', () => {
+    const file = fixtureFile('zeros', dir.path);
+    const r = gptdoctor(['recover', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/no GPT header or plausible entry array/);
+  });
+});
