@@ -1,5 +1,6 @@
 import { gptdoctor } from './helpers/cli.js';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureFile, sha256File } from './helpers/images.js';
@@ -55,11 +56,24 @@ describe('command line', () => {
     for (const name of ['windows-esp-basic', 'damaged-primary-header', 'grown', 'hybrid-mbr']) {
       const file = fixtureFile(name, dir.path);
       const before = sha256File(file);
-      for (const args of [['inspect'], ['inspect', '--json'], ['check'], ['check', '--json', '--profile', 'windows'], ['scan', '--json']]) {
+      for (const args of [['inspect'], ['inspect', '--json'], ['inspect', '--hexdump'], ['check'], ['check', '--json', '--profile', 'windows'], ['scan', '--json'], ['recover'], ['recover', '--json']]) {
         expect(gptdoctor([...args, file]).status).toBeLessThan(2);
       }
       expect(sha256File(file)).toBe(before);
     }
+  });
+
+  it('inspect --json gives the offset and SHA-256 of every structure; --hexdump shows the raw bytes', () => {
+    const file = fixtureFile('damaged-primary-entries', dir.path);
+    const bytes = readFileSync(file);
+    const report = JSON.parse(gptdoctor(['inspect', '--json', file]).stdout) as { structures: Array<{ name: string; offset: number; length: number; sha256: string }> };
+    expect(report.structures.map((s) => s.name)).toEqual(['protective MBR', 'primary header', 'primary entries', 'backup header', 'backup entries']);
+    for (const s of report.structures) {
+      expect(s.sha256, s.name).toBe(createHash('sha256').update(bytes.subarray(s.offset, s.offset + s.length)).digest('hex'));
+    }
+    const hex = gptdoctor(['inspect', '--hexdump', file]).stdout;
+    expect(hex).toMatch(/0000000200 {2}45 46 49 20 50 41 52 54 .*\|EFI PART.*signature, revision, header size/);
+    expect(hex).toMatch(/entry count, entry size, entries CRC32/);
   });
 
   it('refuses to write without a terminal and without --yes', () => {

@@ -1,16 +1,24 @@
-import { inspectDisk } from '../api.js';
+import { withDisk } from '../api.js';
+import { loadGpt } from '../read/load-gpt.js';
+import { inspectReport } from '../report/inspect-report.js';
+import { renderHexdump } from './hexdump.js';
 import { EXIT, parseSectorSize } from './errors.js';
 import { renderInspect } from './render-inspect.js';
 
 export interface InspectOptions {
   json?: boolean;
   sectorSize?: string;
+  hexdump?: boolean;
 }
 
 /** `gptdoctor inspect`: exit 0 when a GPT copy is valid, 1 when the disk has no valid GPT. */
 export async function runInspect(disk: string, options: InspectOptions): Promise<number> {
   const sectorSize = parseSectorSize(options.sectorSize);
-  const report = await inspectDisk(disk, sectorSize !== undefined ? { sectorSize } : {});
-  process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderInspect(report) + '\n');
+  const load = sectorSize !== undefined ? { sectorSize } : {};
+  const { report, hexdump } = await withDisk(disk, async (source) => {
+    const loaded = await loadGpt(source, load);
+    return { report: await inspectReport(loaded), hexdump: options.hexdump && !options.json ? renderHexdump(loaded) : '' };
+  });
+  process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderInspect(report) + hexdump + '\n');
   return report.table === 'none' ? EXIT.FINDINGS : EXIT.OK;
 }

@@ -39,8 +39,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<disk>', 'disk image (.img/.raw/.bin, gzip-compressed images too) or device')
     .option('--json', 'print one JSON object (see README: JSON output)')
     .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
-    .addHelpText('after', '\nExamples:\n  gptdoctor inspect disk.img\n  gptdoctor inspect --json disk.img | jq .partitions\n  gptdoctor inspect --sector-size 4096 4kn.img\n\nExit status: 0 a valid GPT was found, 1 no valid GPT, 2 could not read the disk.')
-    .action(run(async (opts: { json?: boolean; sectorSize?: string }, disk = '') => (await import('./inspect.js')).runInspect(disk, opts)));
+    .option('--hexdump', 'also show the raw MBR and header sectors with the decoded fields beside them')
+    .addHelpText('after', '\nExamples:\n  gptdoctor inspect disk.img\n  gptdoctor inspect --hexdump evidence.img\n  gptdoctor inspect --json disk.img | jq .partitions\n  gptdoctor inspect --sector-size 4096 4kn.img\n\nExit status: 0 a valid GPT was found, 1 no valid GPT, 2 could not read the disk.')
+    .action(run(async (opts: { json?: boolean; sectorSize?: string; hexdump?: boolean }, disk = '') => (await import('./inspect.js')).runInspect(disk, opts)));
 
   program
     .command('check')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { BlockSource, SourceFormat } from '../disk/block-source.js';
 import { attributeNames, formatAttributes } from '../gpt/attributes.js';
 import { formatCrc } from '../gpt/crc32.js';
@@ -12,11 +13,20 @@ import { sniffPartitions } from './partition-fs.js';
 /** The JSON contract of `inspect --json` (DESIGN.md §3); the library returns the same object. */
 export interface InspectReport {
   source: SourceReport;
+  /** Every structure read, with its byte offset and SHA-256: evidence that can be re-verified. */
+  structures: StructureReport[];
   mbr: MbrReport;
   primary: HeaderReport;
   backup: HeaderReport;
   table: 'primary' | 'backup' | 'none';
   partitions: PartitionReport[];
+}
+
+export interface StructureReport {
+  name: 'protective MBR' | 'primary header' | 'primary entries' | 'backup header' | 'backup entries';
+  offset: number;
+  length: number;
+  sha256: string;
 }
 
 export interface SourceReport {
@@ -162,11 +172,26 @@ export function partitionReport(e: GptEntry, sectorSize: number, filesystem?: st
   };
 }
 
+/** Offsets and SHA-256 of every structure read (what was read, even where it is damaged). */
+export function structureReports(g: LoadedGpt): StructureReport[] {
+  const ss = g.sectorSize;
+  const item = (name: StructureReport['name'], offset: number, bytes: Uint8Array | undefined): StructureReport[] =>
+    bytes && bytes.length ? [{ name, offset, length: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }] : [];
+  return [
+    ...item('protective MBR', 0, g.mbr.raw),
+    ...item('primary header', g.primary.lba * ss, g.primary.header?.raw),
+    ...item('primary entries', (g.primary.header?.entriesLba ?? 0) * ss, g.primary.array),
+    ...item('backup header', g.backup.lba * ss, g.backup.header?.raw),
+    ...item('backup entries', (g.backup.header?.entriesLba ?? 0) * ss, g.backup.array),
+  ];
+}
+
 /** Builds the whole inspect report; sniffs each partition's filesystem with a few small reads. */
 export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
   const filesystems = await sniffPartitions(loaded);
   return {
     source: sourceReport(loaded.source, loaded),
+    structures: structureReports(loaded),
     mbr: mbrReport(loaded),
     primary: headerReport(loaded.primary),
     backup: headerReport(loaded.backup),
