@@ -85,3 +85,41 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('recover', () => {
     expect(r.stdout).toMatch(/no GPT header or plausible entry array/);
   });
 });
+
+describe.runIf(haveTools('sfdisk', 'sgdisk', 'mkfs.fat', 'mkntfs', 'mkfs.ext4', 'mkswap'))('recover from filesystems alone', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('outlines FAT, NTFS, ext4 and swap partitions when every table is gone', async () => {
+    const file = `${dir.path}/fs-only.img`;
+    writeFileSync(file, '');
+    run('truncate', ['-s', '128M', file]);
+    run('sfdisk', ['--quiet', file], 'label: gpt\nstart=2048, size=64MiB, type=U\nsize=24MiB, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\nsize=16MiB, type=L\nsize=8MiB, type=S\n');
+    const parts = (await inspectDisk(file)).partitions;
+    const put = (i: number, make: (f: string) => void): void => {
+      const p = parts[i]!;
+      const fs = `${dir.path}/p${i}`;
+      writeFileSync(fs, '');
+      run('truncate', ['-s', String(p.size), fs]);
+      make(fs);
+      run('dd', [`if=${fs}`, `of=${file}`, 'bs=512', `seek=${p.firstLba}`, 'conv=notrunc,sparse', 'status=none']);
+    };
+    put(0, (f) => run('mkfs.fat', ['-F', '32', '-s', '1', f]));
+    put(1, (f) => run('mkntfs', ['-Q', '-F', '-q', '-s', '512', f]));
+    put(2, (f) => run('mkfs.ext4', ['-q', '-F', f]));
+    put(3, (f) => run('mkswap', [f]));
+    const size = readFileSync(file).length;
+    zero(file, 0, 34 * 512);
+    zero(file, size - 33 * 512, 33 * 512);
+
+    const r = JSON.parse(gptdoctor(['recover', '--json', file]).stdout) as RecoverJson;
+    expect(r.candidates[0]!.basis).toBe('filesystems');
+    const extents = (list: Array<{ firstLba: number; lastLba: number }>): unknown[] => list.map(({ firstLba, lastLba }) => [firstLba, lastLba]);
+    expect(extents(r.candidates[0]!.partitions)).toEqual(extents(parts));
+    expect(gptdoctor(['recover', file, '--apply', '1', '--yes']).status).toBe(0);
+    expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
+    const after = (await inspectDisk(file)).partitions;
+    expect(extents(after)).toEqual(extents(parts));
+    expect(after.map((p) => p.filesystem)).toEqual(['fat32', 'ntfs', 'ext4', 'swap']);
+  });
+});

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { BlockSource } from '../disk/block-source.js';
-import { decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
+import { decodeUsedEntries, encodeEntry, type GptEntry } from '../gpt/entries.js';
+import { filesystemsInChunk, type FoundFilesystem } from './fs-outline.js';
 import { GPT_REVISION_1_0, arraySectors } from '../gpt/header.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { TableModel } from '../repair/table-model.js';
-import { huntArrays, huntHeaders, type FoundHeader, type HuntProgress } from './hunt.js';
+import { CHUNK_SIZE, huntArrays, huntHeaders, type FoundHeader, type HuntProgress } from './hunt.js';
 
 /** One table gptdoctor could restore, with the evidence for it. */
 export interface Candidate {
   rank: number;
   score: number;
   sectorSize: number;
-  /** 'headers': at least one CRC-valid header vouches for the array; 'array': an array alone. */
-  basis: 'headers' | 'array';
+  /** 'headers': a CRC-valid header vouches for the array; 'array': an array alone; 'filesystems': outlined from filesystem headers. */
+  basis: 'headers' | 'array' | 'filesystems';
   diskGuid?: string;
   firstUsableLba: number;
   lastUsableLba: number;
@@ -32,7 +33,10 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
  */
 export async function findCandidates(source: BlockSource, options: { sectorSizes?: number[]; pmbrEnd?: number; progress?: HuntProgress } = {}): Promise<Candidate[]> {
   const sizes = options.sectorSizes ?? [512, 4096];
-  const headers = await huntHeaders(source, sizes, options.progress);
+  const filesystems: FoundFilesystem[] = [];
+  const headers = await huntHeaders(source, sizes, options.progress, (chunk, offset) => {
+    for (const fs of filesystemsInChunk(chunk, offset)) if (offset <= fs.offset && fs.offset < offset + CHUNK_SIZE) filesystems.push(fs);
+  });
   const candidates = groupHeaders(source, headers);
   const extra: Array<[number, number]> = options.pmbrEnd ? [[512, options.pmbrEnd - 32]] : [];
   for (const found of await huntArrays(source, sizes, extra)) {
@@ -54,6 +58,7 @@ export async function findCandidates(source: BlockSource, options: { sectorSizes
       evidence: [`an entry array with ${found.entries.length} plausible partitions at LBA ${found.lba} (${found.sectorSize}-byte sectors), but no header vouches for it: a new disk GUID will be made`],
     });
   }
+  if (filesystems.length && !candidates.some((c) => c.basis === 'headers')) candidates.push(outlineCandidate(source, filesystems));
   candidates.sort((a, b) => b.score - a.score);
   candidates.forEach((c, i) => (c.rank = i + 1));
   return candidates;
@@ -109,6 +114,42 @@ function groupHeaders(source: BlockSource, headers: readonly FoundHeader[]): Can
     });
   }
   return out;
+}
+
+/** A table drawn from the filesystems themselves: last resort, so it ranks below any table found. */
+function outlineCandidate(source: BlockSource, filesystems: readonly FoundFilesystem[]): Candidate {
+  const ss = source.declaredSectorSize ?? 512;
+  const total = Math.floor(source.size / ss);
+  const sectors = arraySectors(128, 128, ss);
+  const array = new Uint8Array(128 * 128);
+  // Keep filesystems that fit the disk and do not start inside an earlier one (backup boot sectors).
+  const inside: FoundFilesystem[] = [];
+  for (const f of [...filesystems].sort((a, b) => a.offset - b.offset)) {
+    const previous = inside.at(-1);
+    if (f.length > 0 && (f.offset + f.length) / ss <= total - 1 - sectors && (!previous || f.offset >= previous.offset + previous.length)) inside.push(f);
+  }
+  inside.splice(128);
+  inside.forEach((f, i) => {
+    const entry = encodeEntry(
+      { typeGuid: f.typeGuid, uniqueGuid: randomUUID().toUpperCase(), firstLba: f.offset / ss, lastLba: (f.offset + f.length) / ss - 1, attributes: 0n, name: '' },
+      new Uint8Array(128),
+    );
+    array.set(entry, i * 128);
+  });
+  return {
+    rank: 0,
+    score: 0,
+    sectorSize: ss,
+    basis: 'filesystems',
+    firstUsableLba: 2 + sectors,
+    lastUsableLba: total - 2 - sectors,
+    entryCount: 128,
+    entrySize: 128,
+    array,
+    partitions: decodeUsedEntries(array, 128, 128),
+    headers: [],
+    evidence: [`${inside.length} filesystem${inside.length === 1 ? '' : 's'} (${inside.map((f) => f.kind).join(', ')}) at 1 MiB boundaries, sized by their own headers: types are guessed from the filesystem and partition GUIDs are new`],
+  };
 }
 
 /**

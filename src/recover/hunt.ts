@@ -22,7 +22,8 @@ export interface FoundArray {
   entries: GptEntry[];
 }
 
-const CHUNK = 8 * 1024 * 1024;
+export const CHUNK_SIZE = 8 * 1024 * 1024;
+const CHUNK = CHUNK_SIZE;
 const SIGNATURE = Buffer.from(GPT_SIGNATURE, 'latin1');
 
 export interface HuntProgress {
@@ -34,10 +35,17 @@ export interface HuntProgress {
  * whose header checks out (CRC and MyLBA) for 512- or 4096-byte sectors, with its entry array.
  * Buffer.indexOf does the searching, so the hunt runs at memory speed on cached images.
  */
-export async function huntHeaders(source: BlockSource, sectorSizes: readonly number[], progress?: HuntProgress): Promise<FoundHeader[]> {
+export async function huntHeaders(
+  source: BlockSource,
+  sectorSizes: readonly number[],
+  progress?: HuntProgress,
+  /** Sees every chunk too, so other hunts (filesystems) share the single pass over the disk. */
+  onChunk?: (chunk: Uint8Array, offset: number) => void,
+): Promise<FoundHeader[]> {
   const found: FoundHeader[] = [];
   for (let offset = 0; offset < source.size; offset += CHUNK) {
-    const chunk = Buffer.from(await source.read(offset, CHUNK + 4096)); // overlap so a header at the seam is seen whole
+    const chunk = Buffer.from(await source.read(offset, CHUNK + 8192)); // overlap so a structure at the seam is seen whole
+    onChunk?.(chunk, offset);
     for (let at = chunk.indexOf(SIGNATURE); at !== -1 && at < CHUNK; at = chunk.indexOf(SIGNATURE, at + 1)) {
       const position = offset + at;
       for (const ss of sectorSizes) {
