@@ -25,6 +25,9 @@ export declare class NativeDevice {
   close(): void
 }
 
+/** The [start, end) byte ranges of a file that hold data (SEEK_DATA/SEEK_HOLE); sparse holes are left out. */
+export declare function dataRanges(path: string): Promise<unknown>
+
 export interface Drive {
   path: string
   model: string

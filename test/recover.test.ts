@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inspectDisk } from '../src/api.js';
+import { FileSource } from '../src/disk/file-source.js';
+import { findCandidates } from '../src/recover/candidates.js';
 import { gptdoctor } from './helpers/cli.js';
 import { fixtureFile, sha256 } from './helpers/images.js';
 import { haveTools, run, runAll, tempDir } from './helpers/tools.js';
@@ -121,5 +123,23 @@ describe.runIf(haveTools('sfdisk', 'sgdisk', 'mkfs.fat', 'mkntfs', 'mkfs.ext4', 
     const after = (await inspectDisk(file)).partitions;
     expect(extents(after)).toEqual(extents(parts));
     expect(after.map((p) => p.filesystem)).toEqual(['fat32', 'ntfs', 'ext4', 'swap']);
+  });
+});
+
+describe.runIf(haveTools('sfdisk'))('the hunt skips sparse holes', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('hunts a 200 GiB sparse image by reading only its data', async () => {
+    const file = `${dir.path}/huge.img`;
+    writeFileSync(file, '');
+    run('truncate', ['-s', '200G', file]);
+    run('sfdisk', ['--quiet', file], 'label: gpt\ntype=L\n');
+    const source = await FileSource.open(file);
+    const candidates = await findCandidates(source);
+    await source.close();
+    expect(candidates[0]).toMatchObject({ basis: 'headers', sectorSize: 512 });
+    expect(candidates[0]!.headers.map((h) => h.role)).toEqual(['primary', 'backup']);
+    expect(source.bytesRead).toBeLessThan(64 * 1024 * 1024);
   });
 });

@@ -112,6 +112,14 @@ pub fn list_drives() -> io::Result<Vec<DriveInfo>> {
     platform::list_drives()
 }
 
+/// The byte ranges of a file that hold data, skipping the holes of a sparse file (SEEK_DATA /
+/// SEEK_HOLE). Where the platform or file system cannot tell, the whole file is one range.
+pub fn data_ranges(path: &str) -> io::Result<Vec<(u64, u64)>> {
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    platform::data_ranges(&file, size)
+}
+
 /// A stable error code for an I/O error: the POSIX name where there is one.
 pub fn error_code(err: &io::Error) -> &'static str {
     match err.raw_os_error() {
@@ -162,6 +170,20 @@ mod tests {
         assert_eq!(dev.read_at(4094, 10).unwrap(), vec![7, 7]);
         assert!(dev.read_at(5000, 1).unwrap().is_empty());
         assert!(dev.write_at(4095, &[0, 0]).is_err());
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn finds_the_data_in_a_sparse_file() {
+        let path = std::env::temp_dir().join(format!("gptdoctor-sparse-{}.img", std::process::id()));
+        let f = File::create(&path).unwrap();
+        f.set_len(64 << 20).unwrap();
+        std::os::unix::fs::FileExt::write_at(&f, &[1u8; 4096], 32 << 20).unwrap();
+        drop(f);
+        let ranges = data_ranges(path.to_str().unwrap()).unwrap();
+        let covered: u64 = ranges.iter().map(|(a, b)| b - a).sum();
+        assert!(ranges.iter().any(|&(a, b)| a <= 32 << 20 && b >= (32 << 20) + 4096));
+        assert!(covered < 8 << 20, "holes should be skipped, got {ranges:?}");
         std::fs::remove_file(path).unwrap();
     }
 

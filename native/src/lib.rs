@@ -201,3 +201,24 @@ impl Task for ListTask {
 pub fn list_drives() -> AsyncTask<ListTask> {
     AsyncTask::new(ListTask)
 }
+
+pub struct RangesTask {
+    path: String,
+}
+
+impl Task for RangesTask {
+    type Output = Vec<(u64, u64)>;
+    type JsValue = Vec<Vec<f64>>;
+    fn compute(&mut self) -> Result<Vec<(u64, u64)>> {
+        device::data_ranges(&self.path).map_err(|e| to_napi(e, &format!("cannot map {}", self.path)))
+    }
+    fn resolve(&mut self, _env: Env, ranges: Vec<(u64, u64)>) -> Result<Vec<Vec<f64>>> {
+        Ok(ranges.into_iter().map(|(a, b)| vec![a as f64, b as f64]).collect())
+    }
+}
+
+/// The [start, end) byte ranges of a file that hold data (SEEK_DATA/SEEK_HOLE); sparse holes are left out.
+#[napi]
+pub fn data_ranges(path: String) -> AsyncTask<RangesTask> {
+    AsyncTask::new(RangesTask { path })
+}

@@ -98,3 +98,25 @@ pub fn list_drives() -> io::Result<Vec<DriveInfo>> {
     drives.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(drives)
 }
+
+/// SEEK_DATA/SEEK_HOLE walk; a file system without support answers with the whole file.
+pub fn data_ranges(file: &File, size: u64) -> io::Result<Vec<(u64, u64)>> {
+    let fd = file.as_raw_fd();
+    let mut ranges = Vec::new();
+    let mut at: i64 = 0;
+    while (at as u64) < size {
+        let start = unsafe { libc::lseek(fd, at, libc::SEEK_DATA) };
+        if start < 0 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::ENXIO) {
+                break; // no data after `at`
+            }
+            return Ok(vec![(0, size)]);
+        }
+        let end = unsafe { libc::lseek(fd, start, libc::SEEK_HOLE) };
+        let end = if end < 0 { size as i64 } else { end };
+        ranges.push((start as u64, end as u64));
+        at = end;
+    }
+    Ok(ranges)
+}

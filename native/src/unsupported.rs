@@ -44,3 +44,6 @@ pub fn pwrite(file: &File, buf: &[u8], offset: u64) -> io::Result<usize> {
 pub fn list_drives() -> io::Result<Vec<DriveInfo>> {
     Err(unsupported())
 }
+pub fn data_ranges(_file: &File, size: u64) -> io::Result<Vec<(u64, u64)>> {
+    Ok(vec![(0, size)])
+}

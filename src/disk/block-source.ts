@@ -40,6 +40,11 @@ export interface BlockSource {
    * file offsets and their current contents, so the undo journal can restore the file exactly.
    */
   containerState?(): Promise<Array<{ fileOffset: number; bytes: Uint8Array }>>;
+  /**
+   * The [start, end) byte ranges that hold data; a sparse image's holes are left out, so that a
+   * whole-disk hunt never reads them. Sources that cannot tell give one range over everything.
+   */
+  dataRanges?(): Promise<Array<[number, number]>>;
   /** Devices only: make the OS read the (new) partition table. */
   rereadPartitionTable?(): Promise<void>;
   close(): Promise<void>;

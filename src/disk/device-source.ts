@@ -28,6 +28,7 @@ export interface NativeDrive {
 interface NativeAddon {
   openDevice(path: string, write: boolean): Promise<NativeDevice>;
   listDrives(): Promise<NativeDrive[]>;
+  dataRanges(path: string): Promise<number[][]>;
 }
 
 let addon: NativeAddon | undefined;

@@ -62,6 +62,16 @@ export class FileSource implements BlockSource {
     fsyncSync(this.fd);
   }
 
+  /** Holes of a sparse image come from SEEK_DATA/SEEK_HOLE in the native addon, when it is built. */
+  async dataRanges(): Promise<Array<[number, number]>> {
+    try {
+      const { loadAddon } = await import('./device-source.js');
+      return (await loadAddon().dataRanges(this.path)).map(([a, b]) => [a!, b!] as [number, number]);
+    } catch {
+      return [[0, this.size]];
+    }
+  }
+
   async close(): Promise<void> {
     closeSync(this.fd);
   }

@@ -43,7 +43,7 @@ export async function huntHeaders(
   onChunk?: (chunk: Uint8Array, offset: number) => void,
 ): Promise<FoundHeader[]> {
   const found: FoundHeader[] = [];
-  for (let offset = 0; offset < source.size; offset += CHUNK) {
+  for (const offset of await chunksWithData(source)) {
     const chunk = Buffer.from(await source.read(offset, CHUNK + 8192)); // overlap so a structure at the seam is seen whole
     onChunk?.(chunk, offset);
     for (let at = chunk.indexOf(SIGNATURE); at !== -1 && at < CHUNK; at = chunk.indexOf(SIGNATURE, at + 1)) {
@@ -59,6 +59,16 @@ export async function huntHeaders(
     progress?.(Math.min(offset + CHUNK, source.size), source.size);
   }
   return found;
+}
+
+/** Start offsets of the chunks that hold any data: sparse holes are never read. */
+async function chunksWithData(source: BlockSource): Promise<number[]> {
+  const ranges = (await source.dataRanges?.()) ?? [[0, source.size]];
+  const starts = new Set<number>();
+  for (const [from, to] of ranges) {
+    for (let c = Math.floor(from / CHUNK) * CHUNK; c < Math.min(to, source.size); c += CHUNK) starts.add(c);
+  }
+  return [...starts].sort((a, b) => a - b);
 }
 
 async function withArray(source: BlockSource, f: FoundHeader): Promise<FoundHeader> {
