@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inspectDisk } from '../src/api.js';
@@ -9,7 +10,7 @@ import { haveTools, run, runAll, tempDir } from './helpers/tools.js';
 
 interface RecoverJson {
   currentTable: string;
-  candidates: Array<{ rank: number; sectorSize: number; basis: string; evidence: string[]; sameAsDisk: boolean; partitions: Array<{ index: number; type: string; guid: string; firstLba: number; lastLba: number; attributes: string; name: string }> }>;
+  candidates: Array<{ rank: number; sectorSize: number; basis: string; evidence: string[]; sameAsDisk: boolean; differencesFromDisk: string[]; headers: Array<{ offset: number; sha256: string; entriesOffset: number; entriesSha256: string }>; partitions: Array<{ index: number; type: string; guid: string; firstLba: number; lastLba: number; attributes: string; name: string }> }>;
 }
 
 const zero = (file: string, offset: number, length: number): void => {
@@ -44,7 +45,20 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('recover', () => {
     const size = readFileSync(file).length;
     zero(file, 512, 512);
     zero(file, size - 512, 512);
-    await recoverAndApply(file, original, 'array');
+    const found = await recoverAndApply(file, original, 'array');
+    expect(found.candidates[0]!.differencesFromDisk).toEqual(['the disk has no valid partition table now']);
+  });
+
+  it('gives the offset and SHA-256 of every header and array it vouches with', () => {
+    const file = fixtureFile('data', dir.path);
+    const bytes = readFileSync(file);
+    const r = JSON.parse(gptdoctor(['recover', '--json', file]).stdout) as RecoverJson;
+    const sha = (o: number, n: number): string => createHash('sha256').update(bytes.subarray(o, o + n)).digest('hex');
+    expect(r.candidates[0]!.headers).toHaveLength(2);
+    for (const h of r.candidates[0]!.headers) {
+      expect(h.sha256).toBe(sha(h.offset, 512));
+      expect(h.entriesSha256).toBe(sha(h.entriesOffset, 128 * 128));
+    }
   });
 
   it('everything but the backup entry array zeroed', async () => {
@@ -62,6 +76,7 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('recover', () => {
     zero(file, 0, 34 * 512); // MBR, primary header and primary array gone
     const found = await recoverAndApply(file, original, 'headers');
     expect(found.candidates[0]!.evidence.join(' ')).toMatch(/orphaned backup header at LBA 131071/);
+    expect(found.candidates[0]!.differencesFromDisk).toEqual(['the disk has no valid partition table now']);
   });
 
   it('a 4096-byte table in an image read as 512 is ranked first, at 4096', async () => {

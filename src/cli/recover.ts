@@ -1,7 +1,7 @@
 import { openDisk } from '../disk/open.js';
 import { protectiveRecord } from '../gpt/mbr.js';
 import { decodeMbr } from '../gpt/mbr.js';
-import { findCandidates, type Candidate } from '../recover/candidates.js';
+import { differencesFromDisk, findCandidates, type Candidate } from '../recover/candidates.js';
 import { planRecover } from '../recover/plan-recover.js';
 import { loadGpt } from '../read/load-gpt.js';
 import { partitionReport } from '../report/inspect-report.js';
@@ -64,6 +64,7 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
             headers: c.headers,
             evidence: c.evidence,
             sameAsDisk: sameAsDisk(c),
+            differencesFromDisk: differencesFromDisk(current, c),
             partitions: c.partitions.map((p) => partitionReport(p, c.sectorSize)),
           })),
         },
@@ -81,6 +82,7 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
   for (const c of candidates) {
     lines.push('', `Candidate ${c.rank} (score ${c.score}, ${c.sectorSize}-byte sectors${c.diskGuid ? `, disk ${c.diskGuid}` : ''})${sameAsDisk(c) ? ' — the table the disk uses now' : ''}`);
     for (const e of c.evidence) lines.push(`  evidence: ${e}`);
+    if (!sameAsDisk(c)) for (const d of differencesFromDisk(current, c)) lines.push(`  differs: ${d}`);
     lines.push(...table([['#', 'Start', 'End', 'Size', 'Type', 'Name'], ...c.partitions.map((p) => { const r = partitionReport(p, c.sectorSize); return [String(r.index), String(r.firstLba), String(r.lastLba), formatBytes(r.size), r.typeName, r.name]; })], 'rrrr').map((l) => '    ' + l));
   }
   lines.push('', `Restore one with: gptdoctor recover ${disk} --apply N --yes`);

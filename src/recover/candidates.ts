@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { BlockSource } from '../disk/block-source.js';
 import { decodeUsedEntries, encodeEntry, type GptEntry } from '../gpt/entries.js';
 import { filesystemsInChunk, type FoundFilesystem } from './fs-outline.js';
@@ -21,10 +21,20 @@ export interface Candidate {
   entrySize: number;
   array: Uint8Array;
   partitions: GptEntry[];
-  headers: Array<{ lba: number; role: 'primary' | 'backup' | 'orphaned backup' | 'stale copy'; arrayOk: boolean }>;
+  headers: Array<{
+    lba: number;
+    role: 'primary' | 'backup' | 'orphaned backup' | 'stale copy';
+    arrayOk: boolean;
+    /** Evidence: where the header and its array sit, and their SHA-256. */
+    offset: number;
+    sha256: string;
+    entriesOffset: number;
+    entriesSha256: string;
+  }>;
   evidence: string[];
 }
 
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
@@ -80,6 +90,10 @@ function groupHeaders(source: BlockSource, headers: readonly FoundHeader[]): Can
     const roles = members.map((m) => ({
       lba: m.lba,
       arrayOk: m.arrayOk,
+      offset: m.lba * ss,
+      sha256: sha256(m.header.raw),
+      entriesOffset: m.header.entriesLba * ss,
+      entriesSha256: sha256(m.array!.subarray(0, m.header.entryCount * m.header.entrySize)),
       role: m.lba === 1 ? ('primary' as const) : m.lba === lastLba ? ('backup' as const) : m.header.alternateLba === 1 ? ('orphaned backup' as const) : ('stale copy' as const),
     }));
     const canonical = roles.filter((r) => r.role === 'primary' || r.role === 'backup').length;
@@ -174,4 +188,25 @@ export function modelFromCandidate(g: LoadedGpt, c: Candidate): TableModel {
     revision: GPT_REVISION_1_0,
     headerSize: 92,
   };
+}
+
+/** How a candidate differs from the partitions the disk shows now, partition by partition. */
+export function differencesFromDisk(current: LoadedGpt, c: Candidate): string[] {
+  if (current.table === 'none') return ['the disk has no valid partition table now'];
+  const out: string[] = [];
+  if (current.sectorSize !== c.sectorSize) out.push(`the disk is read with ${current.sectorSize}-byte sectors, the candidate uses ${c.sectorSize}`);
+  const mine = new Map(c.partitions.map((p) => [p.index, p]));
+  const theirs = new Map(current.partitions.map((p) => [p.index, p]));
+  for (const index of [...new Set([...mine.keys(), ...theirs.keys()])].sort((a, b) => a - b)) {
+    const a = theirs.get(index);
+    const b = mine.get(index);
+    if (!a) out.push(`partition ${index} (LBA ${b!.firstLba}..${b!.lastLba}) is not on the disk now`);
+    else if (!b) out.push(`partition ${index} (LBA ${a.firstLba}..${a.lastLba}) is on the disk but not in the candidate`);
+    else {
+      const fields = (['typeGuid', 'uniqueGuid', 'firstLba', 'lastLba', 'attributes', 'name'] as const).filter((f) => a[f] !== b[f]);
+      if (fields.length) out.push(`partition ${index}: ${fields.map((f) => `${f} ${String(a[f])} → ${String(b[f])}`).join(', ')}`);
+    }
+  }
+  if (c.diskGuid && current.primary.header?.diskGuid !== c.diskGuid && current.backup.header?.diskGuid !== c.diskGuid) out.push(`disk GUID ${c.diskGuid} differs from the disk's`);
+  return out;
 }
