@@ -6,7 +6,7 @@ import { FileSource } from '../src/disk/file-source.js';
 import { findCandidates } from '../src/recover/candidates.js';
 import { gptdoctor } from './helpers/cli.js';
 import { fixtureFile, sha256 } from './helpers/images.js';
-import { haveTools, run, runAll, tempDir } from './helpers/tools.js';
+import { canUseLoop, haveTools, run, runAll, tempDir, withLoop } from './helpers/tools.js';
 
 interface RecoverJson {
   currentTable: string;
@@ -86,6 +86,23 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('recover', () => {
     expect(r.candidates[0]).toMatchObject({ sectorSize: 4096, basis: 'headers', sameAsDisk: true });
     expect(layout(r.candidates[0]!.partitions)).toEqual(original);
   });
+
+  it.runIf(canUseLoop())('a damaged 4096-byte table: the backup found at 4096 is applied, as sgdisk on a 4K loop device confirms', async () => {
+    const file = fixtureFile('sector4k', dir.path);
+    const original = layout((await inspectDisk(file)).partitions);
+    zero(file, 4096, 4096); // the primary header (LBA 1 at 4096 bytes per sector)
+    const found = await recoverAndApply4k(file);
+    expect(found.candidates[0]).toMatchObject({ sectorSize: 4096, basis: 'headers' });
+    expect(layout((await inspectDisk(file)).partitions)).toEqual(original);
+    withLoop(file, 4096, (device) => expect(runAll('sgdisk', ['-v', device]).output).toMatch(/No problems found/));
+  });
+
+  async function recoverAndApply4k(file: string): Promise<RecoverJson> {
+    const found = JSON.parse(gptdoctor(['recover', '--json', file]).stdout) as RecoverJson;
+    const apply = gptdoctor(['recover', file, '--apply', '1', '--yes']);
+    expect(apply.status, apply.stderr).toBe(0);
+    return found;
+  }
 
   it('after sgdisk -e, the stale backup header mid-disk is shown as evidence', () => {
     const file = fixtureFile('grown', dir.path);
