@@ -18,6 +18,8 @@ const FORMATS: Array<[string, string[], string]> = [
   ['vhdx-dynamic', ['-O', 'vhdx', '-o', 'subformat=dynamic'], 'vhdx'],
   ['vhdx-dynamic-1m', ['-O', 'vhdx', '-o', 'subformat=dynamic,block_size=1M'], 'vhdx'],
   ['vhdx-fixed', ['-O', 'vhdx', '-o', 'subformat=fixed'], 'vhdx'],
+  ['qcow2', ['-O', 'qcow2'], 'qcow2'],
+  ['qcow2-compressed', ['-c', '-O', 'qcow2', '-o', 'cluster_size=4096'], 'qcow2'],
 ];
 
 describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
@@ -36,7 +38,7 @@ describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
         const container = convert(raw, args, `${fixture}.${label}`);
         const back = join(dir.path, `${fixture}.${label}.raw`);
         // -f is needed: qemu-img itself mistakes a fixed VHD (no magic at offset 0) for raw.
-        run('qemu-img', ['convert', '-f', format === 'vhd' ? 'vpc' : 'vhdx', '-O', 'raw', container, back]);
+        run('qemu-img', ['convert', '-f', format === 'vhd' ? 'vpc' : format, '-O', 'raw', container, back]);
         const expected = new Uint8Array(readFileSync(back));
         const source = await openDisk(container);
         try {
@@ -81,7 +83,23 @@ describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
     expect(report.findings.map((f) => f.code)).toContain('backup-not-at-end');
   });
 
-  it('refuses, with a reason, a VHDX with a pending log, a truncated VHDX, and qcow2', async () => {
+  it('reads a qcow2 overlay through its backing file, and refuses a backing loop or a missing backing file', async () => {
+    const raw = fixtureFile('windows-esp-basic', dir.path);
+    const base = convert(raw, ['-O', 'qcow2'], 'base.qcow2');
+    const overlay = join(dir.path, 'overlay.qcow2');
+    run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'base.qcow2', '-F', 'qcow2', overlay]);
+    expect((await checkDisk(overlay)).findings.map((f) => f.code)).toEqual((await checkDisk(raw)).findings.map((f) => f.code));
+    run('qemu-img', ['rebase', '-u', '-f', 'qcow2', '-b', 'overlay.qcow2', '-F', 'qcow2', base]);
+    let r = gptdoctor(['check', overlay]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/backing chain loops/);
+    run('qemu-img', ['rebase', '-u', '-f', 'qcow2', '-b', 'gone.qcow2', '-F', 'qcow2', overlay]);
+    r = gptdoctor(['check', overlay]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/backing file .*gone\.qcow2 is missing/);
+  });
+
+  it('refuses, with a reason, a VHDX with a pending log, a truncated VHDX, and VMDK', async () => {
     const raw = fixtureFile('linux', dir.path);
     const pending = convert(raw, ['-O', 'vhdx'], 'pending.vhdx');
     const bytes = new Uint8Array(readFileSync(pending));
@@ -101,8 +119,8 @@ describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^gptdoctor: .*cut\.vhdx/);
 
-    const qcow = convert(raw, ['-O', 'qcow2'], 'disk.qcow2');
-    r = gptdoctor(['inspect', '--json', qcow]);
+    const vmdk = convert(raw, ['-O', 'vmdk'], 'disk.vmdk');
+    r = gptdoctor(['inspect', '--json', vmdk]);
     expect(r.status).toBe(2);
     expect(JSON.parse(r.stdout).error.code).toBe('EFORMAT');
   });

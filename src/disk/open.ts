@@ -1,17 +1,23 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { DiskError, type BlockSource } from './block-source.js';
 import { DeviceSource } from './device-source.js';
 import { FileSource, ioError } from './file-source.js';
 import { MemorySource } from './memory-source.js';
+import { Qcow2Source } from './qcow2.js';
 import { VhdSource } from './vhd.js';
 import { VhdxSource } from './vhdx.js';
 
 export interface OpenOptions {
   /** Open for writing; read-only commands never set this. */
   writable?: boolean;
+  /** Backing files already open above this one (loop detection), for qcow2/VMDK chains. */
+  chain?: readonly string[];
 }
+
+/** Backing-file chains deeper than this are refused (and loops always are). */
+const MAX_CHAIN = 16;
 
 /** Largest gzip-compressed image decompressed into memory (Node buffers stop at 4 GiB). */
 const MAX_GZIP_IMAGE = 4 * 1024 * 1024 * 1024 - 1;
@@ -43,8 +49,8 @@ const CONTAINER_NAMES: Record<ContainerKind, string> = {
 
 /**
  * Opens a disk image or device and returns the BlockSource for the virtual disk inside it.
- * VHD (fixed, dynamic) and VHDX are read through their own backends; containers without one
- * (qcow2, VMDK) fail with a clear EFORMAT error rather than being misread as raw.
+ * VHD (fixed, dynamic), VHDX and qcow2 (with backing files) are read through their own backends;
+ * VMDK fails with a clear EFORMAT error rather than being misread as raw.
  */
 export async function openDisk(path: string, options: OpenOptions = {}): Promise<BlockSource> {
   if (/^\\\\[.?]\\/.test(path)) return DeviceSource.open(path, options); // \\.\PhysicalDrive0
@@ -62,8 +68,12 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     const tail = file.size >= 1024 ? await file.read(file.size - 512, 512) : new Uint8Array(0);
     const kind = sniffContainer(head, tail);
     if (kind === 'raw') return file;
-    if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic') {
+    if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic' || kind === 'qcow2') {
+      if (kind === 'qcow2' && options.writable) {
+        throw new DiskError('EROFS', `${path} is a qcow2 image, which gptdoctor reads but does not write; convert it to raw first`);
+      }
       try {
+        if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => openBacking(path, backing, options.chain ?? []));
         return kind === 'vhdx' ? await VhdxSource.open(file) : await VhdSource.open(file);
       } catch (err) {
         // Anything a parser did not foresee is still a damaged container, never a crash.
@@ -79,6 +89,20 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     throw new DiskError('EFORMAT', `${path} is a ${CONTAINER_NAMES[kind]} container, which this version of gptdoctor cannot read yet`);
   } catch (err) {
     await file.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Opens a backing file read-only, refusing loops and absurdly deep chains. */
+async function openBacking(child: string, backing: string, chain: readonly string[]): Promise<BlockSource> {
+  const seen = [...chain, await realpath(child).catch(() => child)];
+  const real = await realpath(backing).catch(() => backing);
+  if (seen.includes(real)) throw new DiskError('EFORMAT', `${child}: its backing chain loops back to ${backing}`);
+  if (seen.length >= MAX_CHAIN) throw new DiskError('EFORMAT', `${child}: the backing chain is deeper than ${MAX_CHAIN} images`);
+  try {
+    return await openDisk(backing, { chain: seen });
+  } catch (err) {
+    if (err instanceof DiskError && err.code === 'ENOENT') throw new DiskError('ENOENT', `${child}: its backing file ${backing} is missing`);
     throw err;
   }
 }
