@@ -8,6 +8,7 @@ import { MemorySource } from './memory-source.js';
 import { Qcow2Source } from './qcow2.js';
 import { VhdSource } from './vhd.js';
 import { VhdxSource } from './vhdx.js';
+import { VmdkSource } from './vmdk.js';
 
 export interface OpenOptions {
   /** Open for writing; read-only commands never set this. */
@@ -49,8 +50,8 @@ const CONTAINER_NAMES: Record<ContainerKind, string> = {
 
 /**
  * Opens a disk image or device and returns the BlockSource for the virtual disk inside it.
- * VHD (fixed, dynamic), VHDX and qcow2 (with backing files) are read through their own backends;
- * VMDK fails with a clear EFORMAT error rather than being misread as raw.
+ * VHD (fixed, dynamic), VHDX, qcow2 (with backing files) and sparse VMDK are read through their
+ * own backends; what they cannot read fails with a clear EFORMAT error, never misread as raw.
  */
 export async function openDisk(path: string, options: OpenOptions = {}): Promise<BlockSource> {
   if (/^\\\\[.?]\\/.test(path)) return DeviceSource.open(path, options); // \\.\PhysicalDrive0
@@ -68,12 +69,13 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     const tail = file.size >= 1024 ? await file.read(file.size - 512, 512) : new Uint8Array(0);
     const kind = sniffContainer(head, tail);
     if (kind === 'raw') return file;
-    if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic' || kind === 'qcow2') {
-      if (kind === 'qcow2' && options.writable) {
-        throw new DiskError('EROFS', `${path} is a qcow2 image, which gptdoctor reads but does not write; convert it to raw first`);
+    if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic' || kind === 'qcow2' || kind === 'vmdk') {
+      if ((kind === 'qcow2' || kind === 'vmdk') && options.writable) {
+        throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]} image, which gptdoctor reads but does not write; convert it to raw first`);
       }
       try {
         if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => openBacking(path, backing, options.chain ?? []));
+        if (kind === 'vmdk') return await VmdkSource.open(file);
         return kind === 'vhdx' ? await VhdxSource.open(file) : await VhdSource.open(file);
       } catch (err) {
         // Anything a parser did not foresee is still a damaged container, never a crash.
