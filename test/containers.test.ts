@@ -83,6 +83,11 @@ describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
     const report = await checkDisk(vhd);
     expect(report.source.size).toBeGreaterThan(statSync(raw).size);
     expect(report.findings.map((f) => f.code)).toContain('backup-not-at-end');
+    expect(report.source.container).toMatchObject({ type: 'dynamic', creator: 'qemu', backupHeaderFits: 'neither size' });
+    const exact = convert(raw, ['-O', 'vpc', '-o', 'subformat=fixed,force_size=on'], 'data-exact.vhd');
+    const fits = (await inspectDisk(exact)).source.container!;
+    expect(fits).toMatchObject({ type: 'fixed', creator: 'qem2', currentSize: statSync(raw).size, backupHeaderFits: 'current size (Windows, Hyper-V, Azure)' });
+    expect(fits.chsSize).not.toBe(fits.currentSize);
   });
 
   it('reads a qcow2 overlay through its backing file, and refuses a backing loop or a missing backing file', async () => {

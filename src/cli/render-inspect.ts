@@ -35,6 +35,7 @@ export function renderInspect(r: InspectReport): string {
   const out: string[] = [];
   const s = r.source;
   out.push(`Disk ${s.path}: ${s.format} image, ${s.size} bytes (${formatBytes(s.size)}), ${s.sectorSize}-byte sectors (${SECTOR_SIZE_REASON[s.sectorSizeSource]})`);
+  if (s.container) out.push(`Container: ${Object.entries(s.container).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.push(renderMbr(r));
   out.push('');
   out.push(...renderHeaders(r));

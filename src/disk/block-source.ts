@@ -18,6 +18,8 @@ export interface BlockSource {
   readonly declaredSectorSize?: number;
   /** Physical sector size, where the container or device declares one. */
   readonly physicalSectorSize?: number;
+  /** Container facts worth showing (VHD: Current Size against the CHS size, creator…). */
+  readonly containerInfo?: Readonly<Record<string, string | number>>;
   /** False for sources opened read-only. */
   readonly writable: boolean;
   /**

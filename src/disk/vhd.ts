@@ -88,6 +88,16 @@ export class VhdSource implements BlockSource {
     return this.footer.cylinders * this.footer.heads * this.footer.sectorsPerTrack * 512;
   }
 
+  /** Windows reads Current Size, Virtual PC and some qemu versions the CHS product: show both. */
+  get containerInfo(): Record<string, string | number> {
+    return {
+      type: this.bat ? 'dynamic' : 'fixed',
+      creator: this.footer.creatorApp.replace(/\0/g, ''),
+      currentSize: this.footer.currentSize,
+      chsSize: this.chsSize,
+    };
+  }
+
   /** Opens a VHD whose footer sits at the end of `file` (or, for dynamic disks, at its start). */
   static async open(file: FileSource): Promise<VhdSource> {
     if (file.size < 512) throw new DiskError('EFORMAT', `${file.path}: too short to hold a VHD footer`);

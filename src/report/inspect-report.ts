@@ -37,6 +37,8 @@ export interface SourceReport {
   /** How the sector size was chosen, and where else a valid GPT header was seen. */
   sectorSizeSource: SectorSizeChoice['reason'];
   gptSeenAtSectorSizes: number[];
+  /** Container facts (VHD sizes), with which disk size the GPT's backup header was written for. */
+  container?: Record<string, string | number>;
 }
 
 export interface MbrReport {
@@ -95,7 +97,18 @@ export function sourceReport(source: BlockSource, loaded: LoadedGpt): SourceRepo
     sectorSize: loaded.sectorSize,
     sectorSizeSource: loaded.sectorSizeChoice.reason,
     gptSeenAtSectorSizes: loaded.sectorSizeChoice.gptSeenAt,
+    ...(source.containerInfo ? { container: { ...source.containerInfo, ...backupMatch(source, loaded) } } : {}),
   };
+}
+
+/** For VHDs: which of the two sizes a reader may use puts the backup GPT header on its last LBA. */
+function backupMatch(source: BlockSource, g: LoadedGpt): Record<string, string> {
+  const info = source.containerInfo!;
+  const alternate = g.primary.headerValid ? g.primary.header!.alternateLba : undefined;
+  if (typeof info.currentSize !== 'number' || typeof info.chsSize !== 'number' || alternate === undefined) return {};
+  const last = (bytes: number): number => Math.floor(bytes / g.sectorSize) - 1;
+  const matches = [alternate === last(info.currentSize) ? 'current size (Windows, Hyper-V, Azure)' : '', info.chsSize !== info.currentSize && alternate === last(info.chsSize) ? 'CHS size (Virtual PC, older qemu)' : ''].filter(Boolean);
+  return { backupHeaderFits: matches.join(' and ') || 'neither size' };
 }
 
 export function mbrReport(loaded: LoadedGpt): MbrReport {
