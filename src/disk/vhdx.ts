@@ -2,6 +2,10 @@ import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
 import { DiskError, type BlockSource } from './block-source.js';
 import type { FileSource } from './file-source.js';
+import { overlayReader, replayLog, type LogReplay } from './vhdx-log.js';
+
+/** What the parsers need of the file: reads (through the replayed log, when there is one). */
+type Reader = Pick<FileSource, 'read' | 'path' | 'size'>;
 
 /**
  * VHDX images, per [MS-VHDX] §2: two 4 KiB headers (the valid one with the higher sequence
@@ -101,10 +105,14 @@ export class VhdxSource implements BlockSource {
 
   private constructor(
     private readonly file: FileSource,
+    /** Reads go through the log replayed in memory, if one was pending. */
+    private readonly reader: Reader,
     readonly header: VhdxHeader,
     readonly geometry: Geometry,
     /** BAT entries as [state, fileOffset] pairs, decoded lazily from the raw region. */
     private readonly bat: Uint8Array,
+    /** The log replayed at open, when the header named one. */
+    readonly replay?: LogReplay,
   ) {}
 
   get path(): string {
@@ -133,20 +141,25 @@ export class VhdxSource implements BlockSource {
     const h1 = decodeVhdxHeader(await file.read(64 * KiB, 4 * KiB), 1);
     const h2 = decodeVhdxHeader(await file.read(128 * KiB, 4 * KiB), 2);
     const header = currentHeader(h1, h2) ?? fail('neither VHDX header is valid (signature, CRC-32C, version)');
+    let reader: Reader = file;
+    let replay: LogReplay | undefined;
     if (header.logGuid !== ZERO_GUID) {
-      fail('the VHDX log holds changes that were never applied (LogGuid is set); replaying it is not supported yet, so the disk cannot be read reliably. Attach it read-write once in Hyper-V or Windows to apply the log');
+      // [MS-VHDX] §2.3.3: replay before any other read; a read-only opener replays in memory.
+      replay = await replayLog(file, header.logOffset, header.logLength, header.logGuid).catch((err: Error) => fail(`the VHDX log is damaged (${err.message})`));
+      if (!replay) fail('the header names a VHDX log (LogGuid is set) but the log holds no valid sequence: the file is corrupt');
+      reader = overlayReader(file, replay!);
     }
-    const regions = (await regionTable(file, 192 * KiB)) ?? (await regionTable(file, 256 * KiB)) ?? fail('neither VHDX region table is valid');
+    const regions = (await regionTable(reader, 192 * KiB)) ?? (await regionTable(reader, 256 * KiB)) ?? fail('neither VHDX region table is valid');
     const batRegion = regions.get(REGION_BAT) ?? fail('no BAT region');
     const metaRegion = regions.get(REGION_METADATA) ?? fail('no metadata region');
-    for (const r of [batRegion, metaRegion]) if (r.offset < MiB || r.offset + r.length > file.size) fail('a VHDX region lies outside the file');
-    const geometry = await readMetadata(file, metaRegion.offset, metaRegion.length, fail);
+    for (const r of [batRegion, metaRegion]) if (r.offset < MiB || r.offset + r.length > reader.size) fail('a VHDX region lies outside the file');
+    const geometry = await readMetadata(reader, metaRegion.offset, metaRegion.length, fail);
     if (geometry.hasParent) fail('this is a differencing VHDX; reading through its parent is not supported yet');
     const blocks = Math.ceil(geometry.virtualSize / geometry.blockSize);
     const entries = blocks + Math.floor((blocks - 1) / geometry.chunkRatio);
     if (entries * 8 > batRegion.length) fail(`the BAT region (${batRegion.length} bytes) is too small for ${entries} entries`);
-    const bat = await file.read(batRegion.offset, entries * 8);
-    return new VhdxSource(file, header, geometry, bat);
+    const bat = await reader.read(batRegion.offset, entries * 8);
+    return new VhdxSource(file, reader, header, geometry, bat, replay);
   }
 
   /** State and file offset of the payload block holding virtual block `b`. */
@@ -168,7 +181,7 @@ export class VhdxSource implements BlockSource {
       const within = at - block * bs;
       const take = Math.min(bs - within, end - at);
       const { state, fileOffset } = this.blockEntry(block);
-      if (state === BLOCK.FULLY_PRESENT) out.set(await this.file.read(fileOffset + within, take), at - offset);
+      if (state === BLOCK.FULLY_PRESENT) out.set(await this.reader.read(fileOffset + within, take), at - offset);
       else if (state === BLOCK.PARTIALLY_PRESENT) throw new DiskError('EFORMAT', `${this.path}: block ${block} is PARTIALLY_PRESENT in a non-differencing VHDX (corrupt BAT)`);
       at += take; // NOT_PRESENT, UNDEFINED, ZERO, UNMAPPED read as zeros
     }
@@ -190,7 +203,7 @@ export class VhdxSource implements BlockSource {
         const names = ['NOT_PRESENT', 'UNDEFINED', 'ZERO', 'UNMAPPED', 'reserved (4)', 'reserved (5)', 'FULLY_PRESENT', 'PARTIALLY_PRESENT'];
         return { pieces, problem: `VHDX block ${block} is ${names[state]}; gptdoctor writes only into FULLY_PRESENT blocks and never allocates (that needs the VHDX log)` };
       }
-      if (fileOffset < MiB || fileOffset + bs > this.file.size) return { pieces, problem: `VHDX block ${block} points outside the file` };
+      if (fileOffset < MiB || fileOffset + bs > this.reader.size) return { pieces, problem: `VHDX block ${block} points outside the file` };
       pieces.push({ virtual: at, file: fileOffset + within, length: take });
       at += take;
     }
@@ -198,6 +211,10 @@ export class VhdxSource implements BlockSource {
   }
 
   async whyNotWritable(offset: number, length: number): Promise<string | undefined> {
+    if (this.replay?.descriptors) {
+      const n = this.replay.descriptors;
+      return `the VHDX log holds ${n} change${n > 1 ? 's that were' : ' that was'} never applied to the file; attach the disk once in Windows/Hyper-V (or run qemu-img check -r all on a copy) before writing`;
+    }
     return this.pieces(offset, length).problem;
   }
 
@@ -258,7 +275,7 @@ function randomGuidBytes(): Uint8Array {
   return bytes;
 }
 
-async function regionTable(file: FileSource, at: number): Promise<Map<string, { offset: number; length: number }> | undefined> {
+async function regionTable(file: Reader, at: number): Promise<Map<string, { offset: number; length: number }> | undefined> {
   const t = await file.read(at, 64 * KiB);
   if (t.length < 64 * KiB || String.fromCharCode(...t.subarray(0, 4)) !== 'regi' || view(t).getUint32(4, true) !== vhdxChecksum(t)) return undefined;
   const count = view(t).getUint32(8, true);
@@ -276,7 +293,7 @@ async function regionTable(file: FileSource, at: number): Promise<Map<string, { 
   return regions;
 }
 
-async function readMetadata(file: FileSource, offset: number, length: number, fail: (why: string) => never): Promise<Geometry> {
+async function readMetadata(file: Reader, offset: number, length: number, fail: (why: string) => never): Promise<Geometry> {
   const table = await file.read(offset, 64 * KiB);
   if (table.length < 64 * KiB || String.fromCharCode(...table.subarray(0, 8)) !== 'metadata') fail('no VHDX metadata table');
   const count = view(table).getUint16(10, true);
