@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import { DiskError, type BlockSource } from '../disk/block-source.js';
+import type { BlockSource } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
-import { applyPlan, type ApplyResult } from '../repair/apply.js';
+import { applyPlan, requireWritable, type ApplyResult } from '../repair/apply.js';
 import { defaultJournalPath } from '../repair/journal.js';
 import { flushGroup, type Plan } from '../repair/plan.js';
 import { PlanError } from '../repair/plan-set.js';
@@ -71,10 +71,7 @@ export async function runWrite(
       throw err instanceof PlanError ? new UsageError(err.message) : err;
     });
     // Refuse now, before any prompt, a plan the container cannot take in place (VHDX ZERO blocks…).
-    for (const w of plan.writes) {
-      const why = await reader.whyNotWritable?.(w.offset, w.after.length);
-      if (why) throw new DiskError('ENOTSUP', `cannot write the ${w.name} (LBA ${w.lba}) in place: ${why}. Nothing was written.`);
-    }
+    await requireWritable(reader, plan.writes);
   } finally {
     await reader.close();
   }

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { DiskError, type BlockSource } from './block-source.js';
+import { blockSpans, padTo } from './block-spans.js';
 import type { FileSource } from './file-source.js';
 
 /**
@@ -96,21 +97,9 @@ export class Qcow2Source implements BlockSource {
       if (entry & (1n << 62n)) return (await this.compressed(entry)).subarray(within, within + length);
       if (entry & 1n) return new Uint8Array(length); // reads as zero (v3)
       const host = Number(entry & OFFSET_MASK);
-      if (host) {
-        const data = await this.file.read(host + within, length);
-        if (data.length === length) return data;
-        const padded = new Uint8Array(length);
-        padded.set(data);
-        return padded;
-      }
+      if (host) return padTo(await this.file.read(host + within, length), length);
     }
-    if (this.backing && guestOffset < this.backing.size) {
-      const data = await this.backing.read(guestOffset, length);
-      if (data.length === length) return data;
-      const padded = new Uint8Array(length);
-      padded.set(data);
-      return padded;
-    }
+    if (this.backing && guestOffset < this.backing.size) return padTo(await this.backing.read(guestOffset, length), length);
     return new Uint8Array(length);
   }
 
@@ -129,13 +118,8 @@ export class Qcow2Source implements BlockSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(offset + length, this.size);
     const out = new Uint8Array(Math.max(0, end - offset));
-    const clusterSize = 2 ** this.clusterBits;
-    for (let at = offset; at < end; ) {
-      const cluster = Math.floor(at / clusterSize);
-      const within = at - cluster * clusterSize;
-      const take = Math.min(clusterSize - within, end - at);
+    for (const { block: cluster, within, at, length: take } of blockSpans(offset, end, 2 ** this.clusterBits)) {
       out.set(await this.readCluster(cluster, within, take, at), at - offset);
-      at += take;
     }
     this.read_ += out.length;
     return out;

@@ -1,4 +1,5 @@
 import { DiskError, type BlockSource, type SourceFormat } from './block-source.js';
+import { blockSpans } from './block-spans.js';
 import type { FileSource } from './file-source.js';
 
 /**
@@ -127,13 +128,10 @@ export class VhdSource implements BlockSource {
       out.set(data);
     } else {
       const { entries, blockSize, bitmapBytes } = this.bat;
-      for (let at = offset; at < end; ) {
-        const block = Math.floor(at / blockSize);
-        const within = at - block * blockSize;
-        const take = Math.min(blockSize - within, end - at);
+      for (const { block, within, at, length: take } of blockSpans(offset, end, blockSize)) {
         const sector = entries[block] ?? 0xffffffff;
         if (sector !== 0xffffffff) out.set(await this.file.read(sector * 512 + bitmapBytes + within, take), at - offset);
-        at += take; // unallocated blocks read as zeros
+        // unallocated blocks read as zeros
       }
     }
     this.read_ += out.length;
@@ -149,10 +147,7 @@ export class VhdSource implements BlockSource {
     if (!this.bat) return { pieces: [{ virtual: offset, file: offset, length }] };
     const { entries, blockSize, bitmapBytes } = this.bat;
     const pieces: Array<{ virtual: number; file: number; length: number }> = [];
-    for (let at = offset; at < offset + length; ) {
-      const block = Math.floor(at / blockSize);
-      const within = at - block * blockSize;
-      const take = Math.min(blockSize - within, offset + length - at);
+    for (const { block, within, at, length: take } of blockSpans(offset, offset + length, blockSize)) {
       const sector = entries[block] ?? 0xffffffff;
       if (sector === 0xffffffff) return { pieces, problem: `VHD block ${block} is not allocated; gptdoctor writes only into blocks that already hold data` };
       const bitmap = await this.file.read(sector * 512, bitmapBytes);
@@ -160,7 +155,6 @@ export class VhdSource implements BlockSource {
         if (!(((bitmap[s >> 3] ?? 0) >> (7 - (s & 7))) & 1)) return { pieces, problem: `sector ${s} of VHD block ${block} is marked unwritten in its bitmap; gptdoctor does not change bitmaps` };
       }
       pieces.push({ virtual: at, file: sector * 512 + bitmapBytes + within, length: take });
-      at += take;
     }
     return { pieces };
   }

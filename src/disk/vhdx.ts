@@ -1,6 +1,7 @@
 import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
 import { DiskError, type BlockSource } from './block-source.js';
+import { blockSpans } from './block-spans.js';
 import type { FileSource } from './file-source.js';
 import { overlayReader, replayLog, type LogReplay } from './vhdx-log.js';
 
@@ -175,15 +176,11 @@ export class VhdxSource implements BlockSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(offset + length, this.size);
     const out = new Uint8Array(Math.max(0, end - offset));
-    const bs = this.geometry.blockSize;
-    for (let at = offset; at < end; ) {
-      const block = Math.floor(at / bs);
-      const within = at - block * bs;
-      const take = Math.min(bs - within, end - at);
+    for (const { block, within, at, length: take } of blockSpans(offset, end, this.geometry.blockSize)) {
       const { state, fileOffset } = this.blockEntry(block);
       if (state === BLOCK.FULLY_PRESENT) out.set(await this.reader.read(fileOffset + within, take), at - offset);
       else if (state === BLOCK.PARTIALLY_PRESENT) throw new DiskError('EFORMAT', `${this.path}: block ${block} is PARTIALLY_PRESENT in a non-differencing VHDX (corrupt BAT)`);
-      at += take; // NOT_PRESENT, UNDEFINED, ZERO, UNMAPPED read as zeros
+      // NOT_PRESENT, UNDEFINED, ZERO, UNMAPPED read as zeros
     }
     this.read_ += out.length;
     return out;
@@ -194,10 +191,7 @@ export class VhdxSource implements BlockSource {
     if (offset < 0 || offset + length > this.size) return { pieces: [], problem: `bytes ${offset}..${offset + length} lie outside the ${this.size}-byte disk` };
     const bs = this.geometry.blockSize;
     const pieces: Array<{ virtual: number; file: number; length: number }> = [];
-    for (let at = offset; at < offset + length; ) {
-      const block = Math.floor(at / bs);
-      const within = at - block * bs;
-      const take = Math.min(bs - within, offset + length - at);
+    for (const { block, within, at, length: take } of blockSpans(offset, offset + length, bs)) {
       const { state, fileOffset } = this.blockEntry(block);
       if (state !== BLOCK.FULLY_PRESENT) {
         const names = ['NOT_PRESENT', 'UNDEFINED', 'ZERO', 'UNMAPPED', 'reserved (4)', 'reserved (5)', 'FULLY_PRESENT', 'PARTIALLY_PRESENT'];
@@ -205,7 +199,6 @@ export class VhdxSource implements BlockSource {
       }
       if (fileOffset < MiB || fileOffset + bs > this.reader.size) return { pieces, problem: `VHDX block ${block} points outside the file` };
       pieces.push({ virtual: at, file: fileOffset + within, length: take });
-      at += take;
     }
     return { pieces };
   }

@@ -1,5 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { DiskError, type BlockSource } from './block-source.js';
+import { blockSpans } from './block-spans.js';
 import type { FileSource } from './file-source.js';
 
 /**
@@ -119,14 +120,9 @@ export class VmdkSource implements BlockSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(offset + length, this.size);
     const out = new Uint8Array(Math.max(0, end - offset));
-    const grainBytes = this.header.grainSize * 512;
-    for (let at = offset; at < end; ) {
-      const index = Math.floor(at / grainBytes);
-      const within = at - index * grainBytes;
-      const take = Math.min(grainBytes - within, end - at);
+    for (const { block: index, within, at, length: take } of blockSpans(offset, end, this.header.grainSize * 512)) {
       const data = await this.grain(index);
-      if (data) out.set(data.subarray(within, within + take), at - offset);
-      at += take; // unallocated grains read as zeros
+      if (data) out.set(data.subarray(within, within + take), at - offset); // unallocated grains read as zeros
     }
     this.read_ += out.length;
     return out;

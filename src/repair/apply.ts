@@ -47,7 +47,7 @@ export async function writeInOrder(disk: BlockSource, writes: readonly PlannedWr
 }
 
 /** Refuses the whole plan, before anything is written, when the container cannot take a write in place. */
-async function requireWritable(disk: BlockSource, writes: readonly PlannedWrite[]): Promise<void> {
+export async function requireWritable(disk: BlockSource, writes: readonly PlannedWrite[]): Promise<void> {
   if (!disk.whyNotWritable) return;
   for (const w of writes) {
     const why = await disk.whyNotWritable(w.offset, w.after.length);
