@@ -44,7 +44,8 @@ export async function huntHeaders(
 ): Promise<FoundHeader[]> {
   const found: FoundHeader[] = [];
   for (const offset of await chunksWithData(source)) {
-    const chunk = Buffer.from(await source.read(offset, CHUNK + 8192)); // overlap so a structure at the seam is seen whole
+    const bytes = await source.read(offset, CHUNK + 8192); // overlap so a structure at the seam is seen whole
+    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a copy
     onChunk?.(chunk, offset);
     for (let at = chunk.indexOf(SIGNATURE); at !== -1 && at < CHUNK; at = chunk.indexOf(SIGNATURE, at + 1)) {
       const position = offset + at;
