@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const native = fileURLToPath(new URL('../native/', import.meta.url));
-const required = process.argv.includes('--required') || process.env.CI === 'true';
+const required = process.argv.includes('--required');
 if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status !== 0) {
   const message = 'gptdoctor: cargo not found; skipping the native addon (raw devices need it; images do not).';
   if (required) {
