@@ -252,3 +252,26 @@ describe.runIf(haveTools('qemu-img', 'qemu-io', 'sfdisk'))('a VHDX with a pendin
     expect(sha256(readFileSync(image))).toBe(before);
   });
 });
+
+describe.runIf(haveTools('qemu-img', 'vhdiinfo'))('libvhdi agrees on the containers', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it.each([
+    ['vhdx', ['-O', 'vhdx', '-o', 'subformat=dynamic'], 'VHDX', 'Dynamic'],
+    ['vhdx', ['-O', 'vhdx', '-o', 'subformat=fixed'], 'VHDX', 'Fixed'],
+    ['vhd', ['-O', 'vpc', '-o', 'subformat=dynamic'], 'VHD', 'Dynamic'],
+    ['vhd', ['-O', 'vpc', '-o', 'subformat=fixed,force_size=on'], 'VHD', 'Fixed'],
+  ] as const)('%s %s: vhdiinfo reports the same media size and sector size', async (ext, args, format, type) => {
+    const raw = fixtureFile('linux', dir.path);
+    const image = join(dir.path, `oracle-${type}.${ext}`);
+    run('qemu-img', ['convert', '-f', 'raw', ...args, raw, image]);
+    const info = run('vhdiinfo', [image]);
+    expect(info).toMatch(new RegExp(`Format\\s*:\\s*${format}\\b`));
+    expect(info).toMatch(new RegExp(`Disk type\\s*:\\s*${type}`));
+    const report = await inspectDisk(image);
+    expect(info).toContain(`(${report.source.size} bytes)`);
+    expect(info).toMatch(new RegExp(`Bytes per sector\\s*:\\s*${report.source.sectorSize} bytes`));
+    if (ext === 'vhd') expect(report.source.container?.type).toBe(type.toLowerCase());
+  });
+});
