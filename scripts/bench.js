@@ -9,6 +9,7 @@
 //           and CLI start-up (`gptdoctor --version` vs `node -e 0`).
 //   hunt  — `gptdoctor recover` over a cached 1 GiB image vs `grep -c 'EFI PART'`.
 //   vhdx  — check of a dynamic VHDX vs `qemu-img convert -O raw` + `sgdisk -v`; bytes read per check.
+//   table — tables of 128, 8,192 and 32,768 used entries vs sgdisk, sfdisk and parted.
 // Images are made here by sfdisk and mkfs.fat (independent tools), in bench/tmp.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -85,6 +86,20 @@ rows.push(['one check (64 MiB Windows-style image)', checkMs, [
   ['sfdisk --verify', time(`sfdisk --verify ${one}`, REPEATS)],
   ['parted -s print', time(`parted -s ${one} print`, REPEATS)],
 ]]);
+// (c) Large tables: 128, 8,192 and 32,768 used entries (1 MiB partitions in a sparse image; the
+// tables are written by scripts/gpt-bytes.py because sfdisk and sgdisk take minutes to make them).
+// gdisk's verify is quadratic, so each peer gets at most 120 s.
+for (const count of [128, 8192, 32768]) {
+  const img = join(tmp, `entries-${count}.img`);
+  sh(`rm -f ${img} && truncate -s ${(count + 4) * 1024 * 1024} ${img} && python3 ${join(root, 'scripts/gpt-bytes.py')} fill ${img} ${count}`);
+  const runs = count > 8192 ? 1 : 3;
+  rows.push([`check of ${count} used entries`, time(`${gd} check --profile structure ${img} > /dev/null`, runs), [
+    ['sgdisk -v', time(`timeout 120 sgdisk -v ${img} > /dev/null`, runs)],
+    ['sfdisk --verify', time(`timeout 120 sfdisk --verify ${img} > /dev/null`, runs)],
+    ['parted -s print', time(`timeout 120 parted -s ${img} print > /dev/null 2>&1`, runs)],
+  ]]);
+}
+
 // (f) The recover hunt over a fully allocated, page-cached 1 GiB image, against grep for the signature.
 const dense = join(tmp, 'dense.img');
 // Filled with text, not zeros: zeros can end up as holes that grep (SEEK_HOLE) and gptdoctor would skip.

@@ -10,6 +10,7 @@ same CRC-32 the UEFI spec uses), so the checker has to find the problem in the f
   gpt-bytes.py header FILE primary|backup|both FIELD VALUE    set a header field, fix that header's CRC
   gpt-bytes.py entry FILE INDEX FIELD VALUE     set an entry field in both arrays, fix all CRCs
   gpt-bytes.py entry-size-256 FILE              rewrite both arrays with 256-byte entries
+  gpt-bytes.py fill FILE COUNT                  a fresh GPT of COUNT 1 MiB partitions (benchmarks; the file must be big enough)
 Options: --sector-size N (default 512)
 """
 import argparse
@@ -90,6 +91,38 @@ def entry_size_256(disk):
         disk.fix_array_crc(lba)
 
 
+def fill(path, count, ss=512, size=2048):
+    """A GPT with `count` used entries of `size` sectors each, 1 MiB aligned, both copies, CRCs right, protective MBR."""
+    import os
+    array_sectors = (count * 128 + ss - 1) // ss
+    first = 2 + array_sectors
+    total = os.path.getsize(path) // ss
+    last = total - 2 - array_sectors
+    start = (first + size - 1) // size * size
+    if start + count * size > last:
+        raise SystemExit('image too small for that many partitions')
+    linux = uuid.UUID('0FC63DAF-8483-4772-8E79-3D69D8477DE4').bytes_le
+    array = bytearray(array_sectors * ss)
+    for i in range(count):
+        e = 128 * i
+        array[e:e + 16] = linux
+        array[e + 16:e + 32] = uuid.UUID(int=(i + 1) | (4 << 76) | (2 << 62)).bytes_le
+        struct.pack_into('<QQ', array, e + 32, start + i * size, start + (i + 1) * size - 1)
+    crc = zlib.crc32(bytes(array[:count * 128])) & 0xffffffff
+    disk_guid = uuid.UUID('12345678-1234-4234-8234-123456789abc').bytes_le
+    with open(path, 'r+b') as f:
+        mbr = bytearray(ss)
+        mbr[446:462] = bytes([0, 0, 2, 0, 0xEE, 0xFF, 0xFF, 0xFF]) + struct.pack('<II', 1, min(total - 1, 0xFFFFFFFF))
+        mbr[510:512] = b'\x55\xaa'
+        f.seek(0); f.write(mbr)
+        for lba, alt, entries in ((1, total - 1, 2), (total - 1, 1, total - 1 - array_sectors)):
+            h = bytearray(ss)
+            struct.pack_into('<8sIIIIQQQQ16sQIII', h, 0, b'EFI PART', 0x10000, 92, 0, 0, lba, alt, first, last, disk_guid, entries, count, 128, crc)
+            struct.pack_into('<I', h, 16, zlib.crc32(bytes(h[:92])) & 0xffffffff)
+            f.seek(entries * ss); f.write(array)
+            f.seek(lba * ss); f.write(h)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--sector-size', type=int, default=512)
@@ -97,6 +130,9 @@ def main():
     p.add_argument('file')
     p.add_argument('args', nargs='*')
     a = p.parse_args()
+    if a.command == 'fill':
+        fill(a.file, int(a.args[0]), a.sector_size)
+        return
     disk = Disk(a.file, a.sector_size)
     if a.command == 'flip':
         disk.data[int(a.args[0], 0)] ^= 0xff
@@ -117,6 +153,7 @@ def main():
         disk.set_entry(index, off, pack(fmt, value))
     elif a.command == 'entry-size-256':
         entry_size_256(disk)
+
     else:
         raise SystemExit(f'unknown command {a.command}')
     disk.save()
