@@ -10,7 +10,17 @@ export interface FilesystemSniff {
   label?: string;
 }
 
-const ascii = (b: Uint8Array, from: number, len: number): string => String.fromCharCode(...b.subarray(from, from + len));
+/** Whether `b` holds the ASCII text `magic` at `at`, without building strings (sniffing runs per partition). */
+function has(b: Uint8Array, at: number, magic: string): boolean {
+  if (at + magic.length > b.length) return false;
+  for (let i = 0; i < magic.length; i++) if (b[at + i] !== magic.charCodeAt(i)) return false;
+  return true;
+}
+
+function allZero(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < Math.min(to, b.length); i++) if (b[i] !== 0) return false;
+  return true;
+}
 
 /** ext feature bits that only ext4 sets (incompat: extents, 64bit, flex_bg; ro_compat: huge_file, dir_nlink, extra_isize). */
 const EXT4_INCOMPAT = 0x0040 | 0x0080 | 0x0200;
@@ -23,24 +33,23 @@ const EXT3_HAS_JOURNAL = 0x0004;
  */
 export async function sniffFilesystem(r: ByteReader): Promise<FilesystemSniff> {
   const head = await r.read(0, 8192);
-  const oem = ascii(head, 3, 8);
-  if (oem === 'NTFS    ') return { kind: 'ntfs' };
-  if (oem === 'EXFAT   ') return { kind: 'exfat' };
-  if (oem === '-FVE-FS-') return { kind: 'bitlocker' };
-  if (ascii(head, 3, 4) === 'ReFS') return { kind: 'refs' };
-  if (ascii(head, 0, 6) === 'LUKS\xba\xbe') return { kind: 'luks' };
-  if (ascii(head, 0, 4) === 'XFSB') return { kind: 'xfs', label: cString(head, 108, 12) };
+  if (has(head, 3, 'NTFS    ')) return { kind: 'ntfs' };
+  if (has(head, 3, 'EXFAT   ')) return { kind: 'exfat' };
+  if (has(head, 3, '-FVE-FS-')) return { kind: 'bitlocker' };
+  if (has(head, 3, 'ReFS')) return { kind: 'refs' };
+  if (has(head, 0, 'LUKS\xba\xbe')) return { kind: 'luks' };
+  if (has(head, 0, 'XFSB')) return { kind: 'xfs', label: cString(head, 108, 12) };
   const ext = extKind(head);
   if (ext) return { kind: ext, label: cString(head, 1024 + 120, 16) };
   const bpb = decodeBpb(head);
   if (bpb.ok) return { kind: bpb.kind, label: bpb.label };
   for (const page of [4096, 8192]) {
-    const magic = page === 4096 ? ascii(head, page - 10, 10) : ascii(await r.read(page - 10, 10), 0, 10);
-    if (magic === 'SWAPSPACE2' || magic === 'SWAP-SPACE') return { kind: 'swap' };
+    // The 8 KiB page's magic ends the first 8 KiB, which the head already holds.
+    if (has(head, page - 10, 'SWAPSPACE2') || has(head, page - 10, 'SWAP-SPACE')) return { kind: 'swap' };
   }
-  if (ascii(await r.read(0x10040, 8), 0, 8) === '_BHRfS_M') return { kind: 'btrfs' };
-  if (ascii(await r.read(0x8001, 5), 0, 5) === 'CD001') return { kind: 'iso9660' };
-  if (head.length > 0 && head.subarray(0, 4096).every((b) => b === 0)) return { kind: 'zeroed' };
+  if (has(await r.read(0x10040, 8), 0, '_BHRfS_M')) return { kind: 'btrfs' };
+  if (has(await r.read(0x8001, 5), 0, 'CD001')) return { kind: 'iso9660' };
+  if (head.length > 0 && allZero(head, 0, 4096)) return { kind: 'zeroed' };
   return { kind: 'unknown' };
 }
 
