@@ -3,15 +3,17 @@ import { normalizeGuid } from './guid.js';
 /**
  * The partition-type registry: GUID ↔ name ↔ gdisk short code ↔ the aliases users type.
  *
- * Sources: GPT fdisk's `parttypes.cc` (names and codes, which cover the UEFI spec, Microsoft,
- * the UAPI Discoverable Partitions Specification, the BSDs, Apple, ChromeOS, Android, Solaris,
- * VMware, Ceph, Fuchsia and others). Where gdisk maps several codes to one GUID, the code it
- * displays is `gdiskCode` and the rest are `extraCodes`.
+ * Every GUID and gdisk code here comes from a published table, cited per family in TABLE: GPT fdisk's
+ * `parttypes.cc` (1.0.10; names are what gdisk prints, codes are its 4-hex-digit short codes), the UEFI
+ * specification, Microsoft's documentation, the UAPI Discoverable Partitions Specification, the BSDs,
+ * Apple, ChromeOS, Android, Solaris/illumos, Fuchsia, Ceph, VMware and util-linux's libfdisk. Where gdisk
+ * maps several codes to one GUID, the code it displays is `gdiskCode` and the rest are `extraCodes`.
+ * Types gdisk does not know have no code.
  */
 export interface PartitionType {
   /** Uppercase canonical GUID text. */
   readonly guid: string;
-  /** The name gdisk prints. */
+  /** The name gdisk prints (util-linux's for the few types gdisk lacks). */
   readonly name: string;
   /** gdisk/sgdisk 4-hex-digit code, uppercase. */
   readonly gdiskCode?: string;
@@ -19,36 +21,30 @@ export interface PartitionType {
   readonly extraCodes?: readonly string[];
   /** Lowercase short names users can type for --type; unique across the registry. */
   readonly aliases: readonly string[];
+  /** 'uefi' | 'windows' | 'linux' | 'chromeos' | 'android' | 'freebsd' | 'netbsd' | 'openbsd' | 'apple' | 'solaris' | 'fuchsia' | 'ceph' | 'vmware' | 'other' */
   readonly os: string;
 }
 
-// One type per line: code(s) | GUID | name | family | aliases. The first code is the one gdisk shows.
+// One type per line: gdisk code(s) | GUID | name | family | aliases. The first code is the one gdisk
+// shows; an empty code field means gdisk has none. Lines starting with '#' are comments.
 const TABLE = `
+# UEFI: UEFI Specification 2.10, §5.3.3 (ESP, legacy MBR); BIOS boot is GRUB's. Codes and names from gdisk parttypes.cc.
 EF00 F108|C12A7328-F81F-11D2-BA4B-00A0C93EC93B|EFI system partition|uefi|esp efi efi-system
 EF01|024DEE41-33E7-11D3-9D69-0008C781F39F|MBR partition scheme|uefi|mbr-scheme
 EF02|21686148-6449-6E6F-744E-656564454649|BIOS boot partition|uefi|bios-boot bios grub-bios
+# Microsoft: learn.microsoft.com PARTITION_INFORMATION_GPT / CREATE_PARTITION_PARAMETERS and gdisk parttypes.cc.
+# gdisk maps the MBR FAT/NTFS codes (hidden ones too) to basic data; 0700 is the one it shows.
 0700 0100 0400 0600 0B00 0C00 0E00 1100 1400 1600 1700 1B00 1C00 1E00|EBD0A0A2-B9E5-4433-87C0-68B6B72699C7|Microsoft basic data|windows|basic basic-data windows-data data msdata
 0701|558D43C5-A1AC-43C0-AAC8-D1472B2923D1|Microsoft Storage Replica|windows|storage-replica
-0702|90B6FF38-B98F-4358-A21F-48F35B4A8AD3|ArcaOS Type 1|other|arcaos
 0C01|E3C9E316-0B5C-4DB8-817D-F92DF00215AE|Microsoft reserved|windows|msr microsoft-reserved
 2700|DE94BBA4-06D1-4D40-A16A-BFD50179D6AC|Windows RE|windows|recovery winre windows-recovery
-3000 E100|7412F7D5-A156-4B13-81DC-867174929325|ONIE boot|other|onie-boot
-3001 E101|D4E6E2CD-4469-46F3-B5CB-1BFF57AFC149|ONIE config|other|onie-config
-3900|C91818F9-8025-47AF-89D2-F030D7000C2C|Plan 9|other|plan9
-4100|9E1A2D38-C612-4316-AA26-8B49521E5A8B|PowerPC PReP boot|other|prep
 4200|AF9B60A0-1431-4F62-BC68-3311714A69AD|Windows LDM data|windows|ldm-data ldm
 4201|5808C8AA-7E8F-42E0-85D2-E1E90434CFB3|Windows LDM metadata|windows|ldm-metadata
 4202|E75CAF8F-F680-4CEE-AFA3-B001E56EFC2D|Windows Storage Spaces|windows|storage-spaces spaces
-7501|37AFFC90-EF7D-4E96-91C3-2D7AE055B174|IBM GPFS|other|gpfs
-7F00|FE3A2A5D-4F32-41A7-B725-ACCC3285A309|ChromeOS kernel|chromeos|chromeos-kernel
-7F01|3CB8E202-3B7E-47DD-8A3C-7FF2A13CFCEC|ChromeOS root|chromeos|chromeos-root
-7F02|2E0A753D-9E48-43B0-8337-B15192CB1B5E|ChromeOS reserved|chromeos|chromeos-reserved
-7F03|CAB6E88E-ABF3-4102-A07A-D4BB9BE3C1D3|ChromeOS firmware|chromeos|chromeos-firmware
-7F04|09845860-705F-4BB5-B16C-8A8A099CAF52|ChromeOS mini-OS|chromeos|chromeos-minios
-7F05|3F0F8318-F146-4E6B-8222-C28C8F02E0D5|ChromeOS hibernate|chromeos|chromeos-hibernate
-8100|481B2A38-0561-420B-B72A-F1C4988EFC16|Minix filesystem|other|minix
+# Linux: UAPI Discoverable Partitions Specification (uapi-group.org/specifications/specs/discoverable_partitions_specification)
+# and systemd's gpt.c; codes from gdisk parttypes.cc 1.0.10 (8303–8386 per architecture).
 8200|0657FD6D-A4AB-43C4-84E5-0933C84B4F4F|Linux swap|linux|swap linux-swap
-8300|0FC63DAF-8483-4772-8E79-3D69D8477DE4|Linux filesystem|linux|linux linux-data linux-filesystem
+8300|0FC63DAF-8483-4772-8E79-3D69D8477DE4|Linux filesystem|linux|linux linux-data linux-filesystem linux-generic
 8301|8DA63339-0007-60C0-C436-083AC8230908|Linux reserved|linux|linux-reserved
 8302|933AC7E1-2EB4-4F13-B844-0E14E2AEF915|Linux /home|linux|home linux-home
 8303|44479540-F297-41B2-9AF7-D131D5F0458A|Linux x86 root (/)|linux|linux-root-x86
@@ -183,13 +179,24 @@ EF02|21686148-6449-6E6F-744E-656564454649|BIOS boot partition|uefi|bios-boot bio
 8384|4EDE75E2-6CCC-4CC8-B9C7-70334B087510|Linux TILE-Gx /usr verity signature|linux|linux-usr-verity-sig-tilegx
 8385|E7BB33FB-06CF-4E81-8273-E543B413E2E2|Linux x86-64 /usr verity signature|linux|linux-usr-verity-sig-x86-64
 8386|974A71C0-DE41-43C3-BE5D-5C5CCD1AD2C0|Linux x86 /usr verity signature|linux|linux-usr-verity-sig-x86
+8E00|E6D6D379-F507-44C2-A23C-238F2A3DF928|Linux LVM|linux|lvm linux-lvm
+EA00|BC13C2FF-59E6-4262-A352-B275FD6F7172|XBOOTLDR partition|linux|xbootldr extended-boot
+FD00|A19D880F-05FC-4D3B-A006-743F0F84911E|Linux RAID|linux|raid linux-raid
+# Container Linux (CoreOS) and Intel: gdisk parttypes.cc.
 8400|D3BFE2DE-3DAF-11DF-BA40-E3A556D89593|Intel Rapid Start|other|intel-rapid-start
 8401|7C5222BD-8F5D-4087-9C00-BF9843C7B58C|SPDK block device|other|spdk
 8500|5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6|Container Linux /usr|linux|coreos-usr
 8501|3884DD41-8582-4404-B9A8-E9B84F2DF50E|Container Linux resizable rootfs|linux|coreos-root
 8502|C95DC21A-DF0E-4340-8D7B-26CBFA9A03E0|Container Linux /OEM customizations|linux|coreos-oem
 8503|BE9067B9-EA49-4F15-B4F6-F36F8C9E1818|Container Linux root on RAID|linux|coreos-root-raid
-8E00|E6D6D379-F507-44C2-A23C-238F2A3DF928|Linux LVM|linux|lvm linux-lvm
+# ChromeOS: vboot_reference firmware/lib/cgptlib/include/gpt.h, via gdisk parttypes.cc.
+7F00|FE3A2A5D-4F32-41A7-B725-ACCC3285A309|ChromeOS kernel|chromeos|chromeos-kernel
+7F01|3CB8E202-3B7E-47DD-8A3C-7FF2A13CFCEC|ChromeOS root|chromeos|chromeos-root
+7F02|2E0A753D-9E48-43B0-8337-B15192CB1B5E|ChromeOS reserved|chromeos|chromeos-reserved
+7F03|CAB6E88E-ABF3-4102-A07A-D4BB9BE3C1D3|ChromeOS firmware|chromeos|chromeos-firmware
+7F04|09845860-705F-4BB5-B16C-8A8A099CAF52|ChromeOS mini-OS|chromeos|chromeos-minios
+7F05|3F0F8318-F146-4E6B-8222-C28C8F02E0D5|ChromeOS hibernate|chromeos|chromeos-hibernate
+# Android: gdisk parttypes.cc (Wikipedia and vendor partition tables).
 A000|2568845D-2332-4675-BC39-8FA5A4748D15|Android bootloader|android|android-bootloader
 A001|114EAFFE-1552-4022-B26E-9B053604CF84|Android bootloader 2|android|android-bootloader2
 A002|49A4D17F-93A3-45C1-A0DE-F50B2EBE2599|Android boot 1|android|android-boot
@@ -255,7 +262,7 @@ A03D|DD7C91E9-38C9-45C5-8A12-4A80F7E14057|Android PG2FS|android|android-pg2fs
 A03E|7696D5B6-43FD-4664-A228-C563C4A1E8CC|Android board info|android|android-boardinfo
 A03F|0D802D54-058D-4A20-AD2D-C7A362CEACD4|Android MFG|android|android-mfg
 A040|10A0C19C-516A-5444-5CE3-664C3226A794|Android limits|android|android-limits
-A200|734E5AFE-F61A-11E6-BC64-92361F002671|Atari TOS basic data|other|atari-tos
+# FreeBSD: sys/sys/disk/gpt.h, via gdisk parttypes.cc. gdisk also maps A900 (NetBSD disklabel) to FreeBSD disklabel.
 A500 A900|516E7CB4-6ECF-11D6-8FF8-00022D09712B|FreeBSD disklabel|freebsd|freebsd-disklabel freebsd
 A501|83BD6B9D-7F41-11DC-BE0B-001560B84F0F|FreeBSD boot|freebsd|freebsd-boot
 A502|516E7CB5-6ECF-11D6-8FF8-00022D09712B|FreeBSD swap|freebsd|freebsd-swap
@@ -263,20 +270,24 @@ A503|516E7CB6-6ECF-11D6-8FF8-00022D09712B|FreeBSD UFS|freebsd|freebsd-ufs
 A504|516E7CBA-6ECF-11D6-8FF8-00022D09712B|FreeBSD ZFS|freebsd|freebsd-zfs
 A505|516E7CB8-6ECF-11D6-8FF8-00022D09712B|FreeBSD Vinum/RAID|freebsd|freebsd-vinum
 A506|74BA7DD9-A689-11E1-BD04-00E081286ACF|FreeBSD nandfs|freebsd|freebsd-nandfs
+# MidnightBSD: gdisk parttypes.cc.
 A580|85D5E45A-237C-11E1-B4B3-E89A8F7FC3A7|Midnight BSD data|other|midnightbsd-data
 A581|85D5E45E-237C-11E1-B4B3-E89A8F7FC3A7|Midnight BSD boot|other|midnightbsd-boot
 A582|85D5E45B-237C-11E1-B4B3-E89A8F7FC3A7|Midnight BSD swap|other|midnightbsd-swap
 A583|0394EF8B-237E-11E1-B4B3-E89A8F7FC3A7|Midnight BSD UFS|other|midnightbsd-ufs
 A584|85D5E45D-237C-11E1-B4B3-E89A8F7FC3A7|Midnight BSD ZFS|other|midnightbsd-zfs
 A585|85D5E45C-237C-11E1-B4B3-E89A8F7FC3A7|Midnight BSD Vinum|other|midnightbsd-vinum
+# OpenBSD: gdisk parttypes.cc.
 A600|824CC7A0-36A8-11E3-890A-952519AD3F61|OpenBSD disklabel|openbsd|openbsd
-A800|55465300-0000-11AA-AA11-00306543ECAC|Apple UFS|apple|apple-ufs
+# NetBSD: sys/sys/disklabel_gpt.h, via gdisk parttypes.cc.
 A901|49F48D32-B10E-11DC-B99B-0019D1879648|NetBSD swap|netbsd|netbsd-swap
 A902|49F48D5A-B10E-11DC-B99B-0019D1879648|NetBSD FFS|netbsd|netbsd-ffs
 A903|49F48D82-B10E-11DC-B99B-0019D1879648|NetBSD LFS|netbsd|netbsd-lfs
 A904|2DB519C4-B10F-11DC-B99B-0019D1879648|NetBSD concatenated|netbsd|netbsd-ccd
 A905|2DB519EC-B10F-11DC-B99B-0019D1879648|NetBSD encrypted|netbsd|netbsd-cgd
 A906|49F48DAA-B10E-11DC-B99B-0019D1879648|NetBSD RAID|netbsd|netbsd-raid
+# Apple: the 11AA-AA11-00306543ECAC family (ASCII "HFS", "RAID", "Boot"…), SoftRAID and APFS, via gdisk parttypes.cc.
+A800|55465300-0000-11AA-AA11-00306543ECAC|Apple UFS|apple|apple-ufs
 AB00|426F6F74-0000-11AA-AA11-00306543ECAC|Recovery HD|apple|apple-boot apple-recovery-hd
 AF00|48465300-0000-11AA-AA11-00306543ECAC|Apple HFS/HFS+|apple|hfs hfsplus apple-hfs
 AF01|52414944-0000-11AA-AA11-00306543ECAC|Apple RAID|apple|apple-raid
@@ -291,10 +302,7 @@ AF09|BBBA6DF5-F46F-4A89-8F59-8765B2727503|Apple SoftRAID Cache|apple|softraid-ca
 AF0A|7C3457EF-0000-11AA-AA11-00306543ECAC|Apple APFS|apple|apfs
 AF0B|69646961-6700-11AA-AA11-00306543ECAC|Apple APFS Pre-Boot|apple|apfs-preboot
 AF0C|52637672-7900-11AA-AA11-00306543ECAC|Apple APFS Recovery|apple|apfs-recovery
-B000|3DE21764-95BD-54BD-A5C3-4ABE786F38A8|U-Boot boot loader|other|u-boot
-B300|CEF5A9AD-73BC-4601-89F3-CDEEEEE321A1|QNX6 Power-Safe|other|qnx6
-BB00|4778ED65-BF42-45FA-9C5B-287A1DC4AAB1|Barebox boot loader|other|barebox
-BC00|0311FC50-01CA-4725-AD77-9ADBB20ACE98|Acronis Secure Zone|other|acronis
+# Solaris / illumos: uts/common/sys/efi_partition.h, via gdisk parttypes.cc (BF01 doubles as Mac ZFS).
 BE00|6A82CB45-1DD2-11B2-99A6-080020736631|Solaris boot|solaris|solaris-boot
 BF00|6A85CF4D-1DD2-11B2-99A6-080020736631|Solaris root|solaris|solaris-root
 BF01|6A898CC3-1DD2-11B2-99A6-080020736631|Solaris /usr & Mac ZFS|solaris|solaris-usr zfs
@@ -308,15 +316,7 @@ BF08|6A9630D1-1DD2-11B2-99A6-080020736631|Solaris Reserved 2|solaris|solaris-res
 BF09|6A980767-1DD2-11B2-99A6-080020736631|Solaris Reserved 3|solaris|solaris-reserved3
 BF0A|6A96237F-1DD2-11B2-99A6-080020736631|Solaris Reserved 4|solaris|solaris-reserved4
 BF0B|6A8D2AC7-1DD2-11B2-99A6-080020736631|Solaris Reserved 5|solaris|solaris-reserved5
-C001|75894C1E-3AEB-11D3-B7C1-7B03A0000000|HP-UX data|other|hpux-data
-C002|E2A1E728-32E3-11D6-A682-7B03A0000000|HP-UX service|other|hpux-service
-DC00|3F82EEBC-87C9-4097-8165-89D6540557C0|emu68/AmigaOS|other|amigaos
-DD00|993EC906-B4E2-11E7-A205-A0A8CD3EA1DE|Weka NeuralMesh data|other|weka
-E900|8C8F8EFF-AC95-4770-814A-21994F2DBC8F|Veracrypt data|other|veracrypt
-EA00|BC13C2FF-59E6-4262-A352-B275FD6F7172|XBOOTLDR partition|linux|xbootldr extended-boot
-EB00|42465331-3BA3-10F1-802A-4861696B7521|Haiku BFS|other|haiku bfs
-ED00|F4019732-066E-4E12-8273-346C5641494F|Sony system partition|other|sony-system
-ED01|BFBFAFE7-A34F-448A-9A5B-6213EB736C22|Lenovo system partition|other|lenovo-system
+# Fuchsia: zircon/system/public/zircon/hw/gpt.h, via gdisk parttypes.cc.
 F100|FE8A2634-5E2E-46BA-99E3-3A192091A350|Fuchsia boot loader (slot A/B/R)|fuchsia|fuchsia-bootloader-abr
 F101|D9FD4535-106C-4CEC-8D37-DFC020CA87CB|Fuchsia durable mutable encrypted system data|fuchsia|fuchsia-durable
 F102|A409E16B-78AA-4ACC-995C-302352621A41|Fuchsia durable mutable boot loader|fuchsia|fuchsia-durable-boot
@@ -343,6 +343,7 @@ F117|6A2460C3-CD11-4E8B-80A8-12CCE268ED0A|Fuchsia verified boot metadata (R)|fuc
 F118|1D75395D-F2C6-476B-A8B7-45CC1C97B476|Fuchsia misc|fuchsia|fuchsia-misc
 F119|900B0FC5-90CD-4D4F-84F9-9F8ED579DB88|Fuchsia emmc-boot1|fuchsia|fuchsia-emmc-boot1
 F11A|B2B2E8D1-7C10-4EBC-A2D0-4614568260AD|Fuchsia emmc-boot2|fuchsia|fuchsia-emmc-boot2
+# Ceph: ceph-disk / ceph-volume, via gdisk parttypes.cc.
 F800|4FBD7E29-9D25-41B8-AFD0-062C0CEFF05D|Ceph OSD|ceph|ceph-osd
 F801|4FBD7E29-9D25-41B8-AFD0-5EC00CEFF05D|Ceph dm-crypt OSD|ceph|ceph-dmcrypt-osd
 F802|45B0969E-9B03-4F30-B4C6-B4B80CEFF106|Ceph journal|ceph|ceph-journal
@@ -367,28 +368,57 @@ F814|CAFECAFE-9B03-4F30-B4C6-35865CEFF106|Ceph dm-crypt LUKS block|ceph|ceph-luk
 F815|166418DA-C469-4022-ADF4-B30AFD37F176|Ceph dm-crypt LUKS block DB|ceph|ceph-luks-block-db
 F816|86A32090-3647-40B9-BBBD-38D8C573AA86|Ceph dm-crypt LUKS block write-ahead log|ceph|ceph-luks-block-wal
 F817|4FBD7E29-9D25-41B8-AFD0-35865CEFF05D|Ceph dm-crypt LUKS OSD|ceph|ceph-luks-osd
+# VMware ESXi: gdisk parttypes.cc.
 FB00|AA31E02A-400F-11DB-9590-000C2911D1B8|VMWare VMFS|vmware|vmfs
 FB01|9198EFFC-31C0-11DB-8F78-000C2911D1B8|VMWare reserved|vmware|vmware-reserved
 FC00|9D275380-40AD-11DB-BF97-000C2911D1B8|VMWare kcore crash protection|vmware|vmware-kcore
-FD00|A19D880F-05FC-4D3B-A006-743F0F84911E|Linux RAID|linux|raid linux-raid
+# Others with gdisk codes: gdisk parttypes.cc.
+0702|90B6FF38-B98F-4358-A21F-48F35B4A8AD3|ArcaOS Type 1|other|arcaos
+3000 E100|7412F7D5-A156-4B13-81DC-867174929325|ONIE boot|other|onie-boot
+3001 E101|D4E6E2CD-4469-46F3-B5CB-1BFF57AFC149|ONIE config|other|onie-config
+3900|C91818F9-8025-47AF-89D2-F030D7000C2C|Plan 9|other|plan9
+4100|9E1A2D38-C612-4316-AA26-8B49521E5A8B|PowerPC PReP boot|other|prep
+7501|37AFFC90-EF7D-4E96-91C3-2D7AE055B174|IBM GPFS|other|gpfs
+A200|734E5AFE-F61A-11E6-BC64-92361F002671|Atari TOS basic data|other|atari-tos
+B000|3DE21764-95BD-54BD-A5C3-4ABE786F38A8|U-Boot boot loader|other|u-boot
+B300|CEF5A9AD-73BC-4601-89F3-CDEEEEE321A1|QNX6 Power-Safe|other|qnx6
+BB00|4778ED65-BF42-45FA-9C5B-287A1DC4AAB1|Barebox boot loader|other|barebox
+BC00|0311FC50-01CA-4725-AD77-9ADBB20ACE98|Acronis Secure Zone|other|acronis
+C001|75894C1E-3AEB-11D3-B7C1-7B03A0000000|HP-UX data|other|hpux-data
+C002|E2A1E728-32E3-11D6-A682-7B03A0000000|HP-UX service|other|hpux-service
+E900|8C8F8EFF-AC95-4770-814A-21994F2DBC8F|Veracrypt data|other|veracrypt
+EB00|42465331-3BA3-10F1-802A-4861696B7521|Haiku BFS|other|haiku bfs
+ED00|F4019732-066E-4E12-8273-346C5641494F|Sony system partition|other|sony-system
+ED01|BFBFAFE7-A34F-448A-9A5B-6213EB736C22|Lenovo system partition|other|lenovo-system
+# Types gdisk has no code for. Minix, Emu68 and Weka: Wikipedia's GPT partition-type table and newer util-linux
+# libfdisk; the rest: util-linux 2.38 libfdisk gpt.c (what "sfdisk --label gpt -T" lists), names as it prints them.
+|481B2A38-0561-420B-B72A-F1C4988EFC16|Minix filesystem|other|minix
+|3F82EEBC-87C9-4097-8165-89D6540557C0|Emu68/AmigaOS|other|amigaos emu68
+|993EC906-B4E2-11E7-A205-A0A8CD3EA1DE|Weka NeuralMesh data|other|weka
+|381CFCCC-7288-11E0-92EE-000C2911D0B2|VMware Virtual SAN|vmware|vmware-vsan vsan
+|77719A0C-A4A0-11E3-A47E-000C29745A24|VMware Virsto|vmware|vmware-virsto
+|5B193300-FC78-40CD-8002-E86C45580B47|HiFive FSBL|other|hifive-fsbl
+|2E54B353-1271-4842-806F-E436D6AF6985|HiFive BBL|other|hifive-bbl
+|6828311A-BA55-42A4-BCDE-A89BB5EDECAE|Marvell Armada 3700 Boot partition|other|armada-3700-boot
 `;
 
 function parseTable(text: string): PartitionType[] {
-  return text
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [codes = '', guid = '', name = '', os = '', aliases = ''] = line.split('|');
-      const [gdiskCode, ...extraCodes] = codes.split(' ').filter(Boolean);
-      return {
-        guid: guid.toUpperCase(),
-        name,
-        ...(gdiskCode ? { gdiskCode } : {}),
-        ...(extraCodes.length ? { extraCodes } : {}),
-        aliases: aliases.split(' ').filter(Boolean),
-        os,
-      };
+  const types: PartitionType[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const [codes = '', guid = '', name = '', os = '', aliases = ''] = line.split('|');
+    const [gdiskCode, ...extraCodes] = codes.split(' ').filter(Boolean);
+    types.push({
+      guid: guid.toUpperCase(),
+      name,
+      ...(gdiskCode ? { gdiskCode } : {}),
+      ...(extraCodes.length ? { extraCodes } : {}),
+      aliases: aliases.split(' ').filter(Boolean),
+      os,
     });
+  }
+  return types;
 }
 
 export const PARTITION_TYPES: readonly PartitionType[] = parseTable(TABLE);
@@ -415,17 +445,25 @@ for (const type of PARTITION_TYPES) {
   for (const code of [type.gdiskCode, ...(type.extraCodes ?? [])]) if (code) BY_WORD.set(code.toLowerCase(), type);
   for (const alias of type.aliases) BY_WORD.set(alias, type);
 }
-// Names last, so that an alias or code never loses to a name that happens to look like it.
-for (const type of PARTITION_TYPES) if (!BY_WORD.has(type.name.toLowerCase())) BY_WORD.set(type.name.toLowerCase(), type);
+// Names last, so that an alias or code never loses to a name that happens to look like it; where gdisk
+// gives two GUIDs one name ("Android cache"), the first listed wins.
+for (const type of PARTITION_TYPES) {
+  const name = type.name.toLowerCase();
+  if (!BY_WORD.has(name)) BY_WORD.set(name, type);
+}
 
+/** The registered type for a GUID (any case, braces allowed), or undefined. */
 export function typeByGuid(guid: string): PartitionType | undefined {
-  return BY_GUID.get(guid.toUpperCase());
+  const hit = BY_GUID.get(guid.toUpperCase());
+  if (hit) return hit;
+  const canonical = normalizeGuid(guid);
+  return canonical ? BY_GUID.get(canonical) : undefined;
 }
 
 /**
  * What a user typed for --type: a GUID (braces allowed), a gdisk code (`EF00`, `ef00`, `0x0700`),
- * an alias (`esp`, `msr`, `basic`, `recovery`…) or a type name. Well-formed unknown GUIDs resolve
- * without a type; anything else unknown is undefined.
+ * an alias (`esp`, `msr`, `basic`, `recovery`…) or an exact type name (any case). Well-formed
+ * unknown GUIDs resolve without a type; anything else unknown is undefined.
  */
 export function resolveType(spec: string): { guid: string; type?: PartitionType } | undefined {
   const guid = normalizeGuid(spec);
