@@ -1,4 +1,5 @@
 import { gptdoctor } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,12 +15,21 @@ describe('command line', () => {
   afterAll(() => dir.cleanup());
 
   it('prints help with examples for every command', () => {
-    for (const cmd of ['inspect', 'check', 'scan', 'set', 'repair', 'undo']) {
+    for (const cmd of ['inspect', 'check', 'scan', 'set', 'repair', 'undo', 'recover', 'drives']) {
       const r = gptdoctor([cmd, '--help']);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/Example/);
     }
     expect(gptdoctor(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('stops quietly when the reader of its output goes away (| head, | true)', () => {
+    const img = fixtureFile('windows-esp-basic', dir.path);
+    const bin = new URL('../bin/gptdoctor.js', import.meta.url).pathname;
+    // `true` exits before gptdoctor writes, so every write meets a closed pipe (EPIPE).
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" inspect --json "${img}" | true; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('status 0\n');
   });
 
   it('explains bad input in one line and exits 2, never with a stack trace', () => {

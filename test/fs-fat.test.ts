@@ -76,11 +76,11 @@ describe.runIf(haveTools('mkfs.fat', 'mmd', 'mcopy', 'mdir', 'minfo'))('FAT read
     expect(await vol.freeBytes()).toBeLessThan(15 * 1024 * 1024);
   });
 
-  it('survives 2,000 random mutations of the metadata in bounded time', async () => {
+  // The test's timeout is the bound: a mutated FAT chain must never make the reader loop.
+  it('survives 2,000 random mutations of the metadata without looping', async () => {
     const img = makeVolume('fuzz', 16, 8192);
     const original = new Uint8Array(readFileSync(img));
     const rand = prng(0xfa7);
-    const started = Date.now();
     for (let i = 0; i < 2000; i++) {
       const bytes = original.slice(0, 256 * 1024);
       for (let f = 0; f < 1 + Math.floor(rand() * 12); f++) bytes[Math.floor(rand() * 65536)] = Math.floor(rand() * 256);
@@ -94,8 +94,7 @@ describe.runIf(haveTools('mkfs.fat', 'mmd', 'mcopy', 'mdir', 'minfo'))('FAT read
         expect(err).not.toBeInstanceOf(RangeError);
       }
     }
-    expect(Date.now() - started).toBeLessThan(30_000);
-  });
+  }, 30_000);
 
   it('rejects what is not FAT with a reason', async () => {
     await expect(openFat(memoryReader(new Uint8Array(4096)))).rejects.toThrow(/not a FAT volume/);

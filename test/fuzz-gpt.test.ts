@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checkLoaded } from '../src/check/check.js';
 import { put32, put64 } from '../src/gpt/le.js';
 import { computeHeaderCrc } from '../src/gpt/header.js';
@@ -38,7 +38,11 @@ function setField(bytes: Uint8Array, offset: number, width: 4 | 8, value: number
 }
 
 describe.runIf(haveTools('sfdisk'))('hostile and mutated tables', () => {
-  const base = sfdiskImage(SCRIPT, 16);
+  // Built in beforeAll: the describe body runs during collection even when the tools are missing.
+  let base = new Uint8Array(0);
+  beforeAll(() => {
+    base = sfdiskImage(SCRIPT, 16);
+  });
 
   const cases: Array<[string, number, 4 | 8, number | bigint]> = [
     ['entry count 0', 80, 4, 0],
@@ -56,15 +60,14 @@ describe.runIf(haveTools('sfdisk'))('hostile and mutated tables', () => {
     ['my LBA wrong', 24, 8, 7],
   ];
 
+  // The timeout is a hang guard (absurd sizes must not make gptdoctor loop), not a speed test.
   it.each(cases)('%s gives a clear report', async (_label, offset, width, value) => {
-    const started = Date.now();
     const bytes = setField(base, offset, width, value);
     const g = await loadGpt(memory(bytes));
     const report = await checkLoaded(g, 'fuzz.img');
     expect(report.findings.length).toBeGreaterThan(0);
     expect(report.findings.every((f) => f.message.length > 10)).toBe(true);
-    expect(Date.now() - started).toBeLessThan(5000);
-  });
+  }, 10_000);
 
   it('truncated files of every length around the table give a report', async () => {
     for (const length of [0, 1, 511, 512, 513, 1024, 4096, 8192, 17408, 17920, 65536, 1048576]) {

@@ -24,7 +24,7 @@ export interface CheckReport {
  */
 export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profile = 'auto'): Promise<CheckReport> {
   const findings = structureFindings(g, diskArg);
-  const facts = g.table === 'none' ? [] : await partitionFacts(g);
+  const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' });
   let applied: Exclude<Profile, 'auto'> = profile === 'auto' ? 'structure' : profile;
   if (profile === 'auto') {
     if (hasWindowsEvidence(facts)) applied = 'windows';

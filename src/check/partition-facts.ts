@@ -3,7 +3,7 @@ import type { FilesystemKind } from '../fs/sniff.js';
 import { TYPE_GUIDS } from '../gpt/partition-types.js';
 import type { GptEntry } from '../gpt/entries.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import { sniffPartitions } from '../report/partition-fs.js';
+import { sniffPartitions, type PartitionFs } from '../report/partition-fs.js';
 
 /** What the checker knows about one partition's contents. */
 export interface PartitionFacts {
@@ -27,10 +27,11 @@ const isFat = (kind: FilesystemKind | undefined): boolean => kind === 'fat12' ||
 /**
  * Reads just enough of each partition to judge it: a filesystem sniff for all, and the \EFI
  * directory tree of FAT volumes. The FAT itself (free space) is read later, and only when the
- * Windows rules need it (addFreeSpace).
+ * Windows rules need it (addFreeSpace). With `readContents: false` (the structure profile, whose
+ * rules look at the table alone) no partition byte is read.
  */
-export async function partitionFacts(g: LoadedGpt): Promise<PartitionFacts[]> {
-  const sniffed = await sniffPartitions(g);
+export async function partitionFacts(g: LoadedGpt, options: { readContents?: boolean } = {}): Promise<PartitionFacts[]> {
+  const sniffed = options.readContents === false ? new Map<number, PartitionFs>() : await sniffPartitions(g);
   const facts: PartitionFacts[] = [];
   for (const entry of g.partitions) {
     const fs = sniffed.get(entry.index);

@@ -216,15 +216,36 @@ export function overlaps(parts: readonly GptEntry[]): Finding[] {
   return out;
 }
 
+/**
+ * Partitions sharing a unique GUID. Buckets by a hash of the GUID's raw bytes (cheap integers)
+ * and compares text only within a bucket, so 32,768 entries cost a few milliseconds.
+ */
 function duplicateGuids(parts: readonly GptEntry[]): Finding[] {
-  const byGuid = new Map<string, number[]>();
-  for (const e of parts) byGuid.set(e.uniqueGuid, [...(byGuid.get(e.uniqueGuid) ?? []), e.index]);
-  const out: Finding[] = [];
-  for (const [guid, indexes] of byGuid) {
-    if (indexes.length < 2) continue;
-    out.push({ code: 'partition-guid-duplicate', severity: 'error', partition: indexes[1], message: `partitions ${indexes.join(', ')} share the unique GUID ${guid}: Windows and Linux (by-partuuid) will confuse them` });
+  const buckets = new Map<number, GptEntry[]>();
+  for (const e of parts) {
+    const key = guidHash(e.raw);
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(e);
+    else buckets.set(key, [e]);
   }
-  return out;
+  const out: Finding[] = [];
+  for (const bucket of buckets.values()) {
+    if (bucket.length < 2) continue;
+    const byGuid = new Map<string, number[]>();
+    for (const e of bucket) byGuid.set(e.uniqueGuid, [...(byGuid.get(e.uniqueGuid) ?? []), e.index]);
+    for (const [guid, indexes] of byGuid) {
+      if (indexes.length < 2) continue;
+      out.push({ code: 'partition-guid-duplicate', severity: 'error', partition: indexes[1], message: `partitions ${indexes.join(', ')} share the unique GUID ${guid}: Windows and Linux (by-partuuid) will confuse them` });
+    }
+  }
+  return out.sort((a, b) => (a.partition ?? 0) - (b.partition ?? 0));
+}
+
+/** A 32-bit hash of an entry's unique-GUID bytes (offset 16..31). */
+function guidHash(raw: Uint8Array): number {
+  let h = 0;
+  for (let i = 16; i < 32; i += 4) h = Math.imul(h ^ (raw[i]! | (raw[i + 1]! << 8) | (raw[i + 2]! << 16) | (raw[i + 3]! << 24)), 0x9e3779b1);
+  return h;
 }
 
 function alignment(parts: readonly GptEntry[], ss: number): Finding[] {

@@ -187,6 +187,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  ignoreClosedPipes();
   let exitCode = 0;
   const program = buildProgram((code) => (exitCode = code));
   try {
@@ -199,4 +200,18 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(err, argv.includes('--json'));
   }
   return exitCode;
+}
+
+/**
+ * `gptdoctor check --json disk | head` closes our stdout early. Further output is dropped
+ * instead of dying with an EPIPE stack trace, and the command still runs to its end: exiting
+ * there could cut a write protocol short.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
 }

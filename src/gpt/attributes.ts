@@ -29,6 +29,7 @@ export const ATTR = {
 /** Names of the set bits, lowest first: known bits by name, others as `bit-N`. */
 export function attributeNames(value: bigint): string[] {
   const names: string[] = [];
+  if (value === 0n) return names;
   for (let bit = 0; bit < 64; bit++) {
     if ((value >> BigInt(bit)) & 1n) {
       names.push(ATTRIBUTE_BITS.find((a) => a.bit === bit)?.name ?? `bit-${bit}`);

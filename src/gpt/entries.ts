@@ -53,11 +53,22 @@ export function decodeUsedEntries(array: Uint8Array, entrySize: number, entryCou
   return used;
 }
 
+/** One decoder for every entry: building a TextDecoder costs more than decoding a 72-byte name. */
+const UTF16LE = new TextDecoder('utf-16le');
+
 /** UTF-16LE up to the first NUL code unit; surrogate pairs stay whole, lone ones become U+FFFD. */
 export function decodeName(bytes: Uint8Array): string {
-  let units = 0;
-  while (units * 2 + 1 < bytes.length && (bytes[units * 2] !== 0 || bytes[units * 2 + 1] !== 0)) units++;
-  return new TextDecoder('utf-16le').decode(bytes.subarray(0, units * 2));
+  const units: number[] = [];
+  let surrogates = false;
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    const unit = bytes[i]! | (bytes[i + 1]! << 8);
+    if (unit === 0) break;
+    if (unit >= 0xd800 && unit <= 0xdfff) surrogates = true;
+    units.push(unit);
+  }
+  // Without surrogates every unit is one character; building the string directly skips the
+  // decoder call, which dominates decoding a 32,768-entry array. Pairs go through the decoder.
+  return surrogates ? UTF16LE.decode(bytes.subarray(0, units.length * 2)) : String.fromCharCode.apply(null, units);
 }
 
 /** Name as UTF-16 code units; throws a RangeError a person can read when it does not fit. */

@@ -4,15 +4,32 @@
  */
 export const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+/** Character codes of each byte's two uppercase hex digits. */
+const HEX_CODES = Array.from({ length: 256 }, (_, i) => {
+  const text = i.toString(16).toUpperCase().padStart(2, '0');
+  return [text.charCodeAt(0), text.charCodeAt(1)] as const;
+});
+/** Byte order of the text form; -1 is a dash. */
+const TEXT_ORDER = [3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11, 12, 13, 14, 15];
+const DASH = 0x2d;
+const textCodes = new Array<number>(36);
 
-/** Decodes the 16 bytes at `offset` into canonical uppercase text. */
+/**
+ * Decodes the 16 bytes at `offset` into canonical uppercase text. Built from character codes in
+ * one step: a flat string hashes fast, and tables with 32,768 entries key maps by these.
+ */
 export function decodeGuid(bytes: Uint8Array, offset = 0): string {
-  const b = (i: number): string => HEX[bytes[offset + i] ?? 0]!;
-  return (
-    b(3) + b(2) + b(1) + b(0) + '-' + b(5) + b(4) + '-' + b(7) + b(6) + '-' +
-    b(8) + b(9) + '-' + b(10) + b(11) + b(12) + b(13) + b(14) + b(15)
-  );
+  let k = 0;
+  for (const i of TEXT_ORDER) {
+    if (i < 0) {
+      textCodes[k++] = DASH;
+      continue;
+    }
+    const hex = HEX_CODES[bytes[offset + i] ?? 0]!;
+    textCodes[k++] = hex[0];
+    textCodes[k++] = hex[1];
+  }
+  return String.fromCharCode.apply(null, textCodes);
 }
 
 const GUID_TEXT = /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}?$/i;

@@ -14,7 +14,10 @@ export function u64(b: Uint8Array, off: number): number {
 }
 
 export function u64big(b: Uint8Array, off: number): bigint {
-  return BigInt(u32(b, off)) | (BigInt(u32(b, off + 4)) << 32n);
+  const low = u32(b, off);
+  const high = u32(b, off + 4);
+  if (high === 0) return BigInt(low); // the usual case (attributes 0): skips two BigInt operations
+  return BigInt(low) | (BigInt(high) << 32n);
 }
 
 export function put16(b: Uint8Array, off: number, v: number): void {

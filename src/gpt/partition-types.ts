@@ -454,7 +454,7 @@ for (const type of PARTITION_TYPES) {
 
 /** The registered type for a GUID (any case, braces allowed), or undefined. */
 export function typeByGuid(guid: string): PartitionType | undefined {
-  const hit = BY_GUID.get(guid.toUpperCase());
+  const hit = BY_GUID.get(guid) ?? BY_GUID.get(guid.toUpperCase());
   if (hit) return hit;
   const canonical = normalizeGuid(guid);
   return canonical ? BY_GUID.get(canonical) : undefined;

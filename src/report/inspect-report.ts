@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { BlockSource, SourceFormat } from '../disk/block-source.js';
 import { attributeNames, formatAttributes } from '../gpt/attributes.js';
 import { formatCrc } from '../gpt/crc32.js';
@@ -185,8 +184,13 @@ export function partitionReport(e: GptEntry, sectorSize: number, filesystem?: st
   };
 }
 
-/** Offsets and SHA-256 of every structure read (what was read, even where it is damaged). */
-export function structureReports(g: LoadedGpt): StructureReport[] {
+/**
+ * Offsets and SHA-256 of every structure read (what was read, even where it is damaged).
+ * node:crypto is loaded here, on first use, because `check` shares this module and loading
+ * crypto would add to its start-up.
+ */
+export async function structureReports(g: LoadedGpt): Promise<StructureReport[]> {
+  const { createHash } = await import('node:crypto');
   const ss = g.sectorSize;
   const item = (name: StructureReport['name'], offset: number, bytes: Uint8Array | undefined): StructureReport[] =>
     bytes && bytes.length ? [{ name, offset, length: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }] : [];
@@ -204,7 +208,7 @@ export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
   const filesystems = await sniffPartitions(loaded);
   return {
     source: sourceReport(loaded.source, loaded),
-    structures: structureReports(loaded),
+    structures: await structureReports(loaded),
     mbr: mbrReport(loaded),
     primary: headerReport(loaded.primary),
     backup: headerReport(loaded.backup),
