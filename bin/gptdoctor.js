@@ -1,5 +1,53 @@
 #!/usr/bin/env node
-// Entry point: the TypeScript build lives in dist/ (made by `npm ci` through the prepare script).
-import { main } from '../dist/cli/main.js';
+// Entry point. `npm run build` compiles src/ into dist/ (tsc) and bundles the CLI into one file,
+// dist/bundle/gptdoctor.cjs, with a V8 code cache beside it (scripts/bundle.js). Loading one
+// file instead of ~60 ES modules, and skipping its compilation through the cache, brings
+// start-up close to bare Node's. A cache made by another Node version is rejected by V8 and the
+// bundle is simply compiled. A tsc-only build (no bundle) runs from dist/cli/main.js.
+import { readFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
+const bundle = fileURLToPath(new URL('../dist/bundle/gptdoctor.cjs', import.meta.url));
+
+/**
+ * The code cache for this very bundle: the cache file starts with the build id that the
+ * bundle's first line names ("// gptdoctor build <id>"), then V8's data.
+ */
+function codeCache(source) {
+  const id = /^\/\/ gptdoctor build ([0-9a-f]+)/.exec(source)?.[1];
+  let file;
+  try {
+    file = readFileSync(`${bundle}.cache`);
+  } catch {
+    return undefined; // no cache: V8 compiles the bundle
+  }
+  const newline = file.indexOf(10);
+  return id && newline > 0 && file.subarray(0, newline).toString('latin1') === id ? file.subarray(newline + 1) : undefined;
+}
+
+/** Runs the CommonJS bundle the way require() would, but compiled with its code cache. */
+function loadBundle(source) {
+  const cachedData = codeCache(source);
+  const script = new Script(Module.wrap(source), { filename: bundle, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+  return { main: module.exports.main, script };
+}
+
+let source;
+try {
+  source = readFileSync(bundle, 'utf8');
+} catch {
+  // not bundled
+}
+const { main, script } = source !== undefined ? loadBundle(source) : await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv);
+
+// scripts/bundle.js runs a sample check with this set, to record the functions that run.
+if (script && process.env.GPTDOCTOR_WRITE_CODE_CACHE) {
+  const header = Buffer.from(`${process.env.GPTDOCTOR_BUILD_ID}\n`, 'latin1');
+  (await import('node:fs')).writeFileSync(process.env.GPTDOCTOR_WRITE_CODE_CACHE, Buffer.concat([header, script.createCachedData()]));
+}
