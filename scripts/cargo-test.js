@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // `npm test` ends with the Rust core's own tests (cargo test) where Rust is installed; in CI it
 // must be, so a missing cargo fails there instead of silently skipping.
+//
+// Then the Windows and macOS backends, which cannot run here, are compiled (cargo check, no
+// linking) for every such target whose standard library rustup has installed; .ci/run installs
+// them. A target that is missing is named, and in CI it is an error.
 import { spawnSync } from 'node:child_process';
+
+const CROSS_TARGETS = ['x86_64-pc-windows-msvc', 'aarch64-pc-windows-msvc', 'x86_64-apple-darwin', 'aarch64-apple-darwin'];
 
 if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status !== 0) {
   if (process.env.CI) {
@@ -11,4 +17,25 @@ if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status !== 0) {
   console.warn('skipping the native addon tests: cargo not found');
   process.exit(0);
 }
-process.exit(spawnSync('cargo', ['test', '--release', '-p', 'gptdoctor-native'], { stdio: 'inherit' }).status ?? 1);
+const tests = spawnSync('cargo', ['test', '--release', '-p', 'gptdoctor-native'], { stdio: 'inherit' }).status ?? 1;
+if (tests !== 0) process.exit(tests);
+
+const installed = spawnSync('rustup', ['target', 'list', '--installed'], { encoding: 'utf8' }).stdout?.split('\n') ?? [];
+const missing = CROSS_TARGETS.filter((t) => !installed.includes(t));
+for (const target of CROSS_TARGETS.filter((t) => installed.includes(t))) {
+  // -D warnings: code that only compiles elsewhere gets no other reviewer than this check.
+  const check = spawnSync('cargo', ['clippy', '-q', '-p', 'gptdoctor-native', '--target', target, '--', '-D', 'warnings'], { stdio: 'inherit' });
+  if (check.status !== 0) {
+    console.error(`the native addon does not compile cleanly for ${target}`);
+    process.exit(1);
+  }
+  console.log(`native addon compiles for ${target}`);
+}
+if (missing.length) {
+  const message = `not compiled for ${missing.join(', ')}: their standard library is missing (rustup target add ${missing.join(' ')})`;
+  if (process.env.CI) {
+    console.error(message);
+    process.exit(1);
+  }
+  console.warn(`skipping: ${message}`);
+}

@@ -2,6 +2,7 @@ import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:f
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkDisk, inspectDisk } from '../src/api.js';
+import { isWindowsDevicePath } from '../src/disk/device-path.js';
 import { gptdoctor } from './helpers/cli.js';
 import { fixtureFile, sha256 } from './helpers/images.js';
 import { canUseLoop, haveTools, run, runAll, tempDir } from './helpers/tools.js';
@@ -20,6 +21,17 @@ function kernelParsesGpt(): boolean {
   if (!existsSync('/proc/config.gz')) return true;
   return /^CONFIG_EFI_PARTITION=y/m.test(gunzipSync(readFileSync('/proc/config.gz')).toString('utf8'));
 }
+
+describe('Windows device paths', () => {
+  it('go to the native addon; files behind the same prefix stay files', () => {
+    for (const p of ['\\\\.\\PhysicalDrive0', '\\\\.\\physicaldrive12', '\\\\.\\C:', '\\\\?\\Volume{0b0c4c36-7b43-4f5b-9d2e-5f3c2a1d0e9f}\\', '\\\\.\\Harddisk0Partition2', '\\\\?\\GLOBALROOT\\Device\\Harddisk0\\Partition0']) {
+      expect(isWindowsDevicePath(p), p).toBe(true);
+    }
+    for (const p of ['\\\\?\\C:\\images\\disk.img', 'C:\\disk.img', '/dev/sda', 'disk.img', '\\\\server\\share\\disk.vhdx']) {
+      expect(isWindowsDevicePath(p), p).toBe(false);
+    }
+  });
+});
 
 describe.runIf(canUseLoop() && haveTools('sgdisk', 'sfdisk'))('loop devices', () => {
   const dir = tempDir();

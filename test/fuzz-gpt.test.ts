@@ -39,7 +39,7 @@ function setField(bytes: Uint8Array, offset: number, width: 4 | 8, value: number
 
 describe.runIf(haveTools('sfdisk'))('hostile and mutated tables', () => {
   // Built in beforeAll: the describe body runs during collection even when the tools are missing.
-  let base = new Uint8Array(0);
+  let base: Uint8Array = new Uint8Array(0);
   beforeAll(() => {
     base = sfdiskImage(SCRIPT, 16);
   });

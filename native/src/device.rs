@@ -2,13 +2,28 @@
 //! from the OS, read and write through sector-aligned bounce buffers, flush, and ask the kernel
 //! to re-read the partition table. No napi here, so `cargo test` exercises it on files and loops.
 
-use std::fs::{File, OpenOptions};
+use crate::aligned::AlignedBuf;
+use std::fs::File;
 use std::io;
+use std::sync::Mutex;
 
-/// An open disk. Reads and writes may be at any offset; the core aligns them to the logical
-/// sector size, because raw devices (and Windows volumes) reject unaligned I/O.
+/// What a platform backend hands back from opening a path.
+pub struct Opened {
+    pub file: File,
+    /// A disk or volume (as opposed to an image file).
+    pub is_block_device: bool,
+    /// The length of an image file (devices report their size through `geometry`).
+    pub len: u64,
+    /// An image file without write permission.
+    pub read_only_file: bool,
+}
+
+/// An open disk. Reads and writes may be at any offset; the core widens them to whole logical
+/// sectors and moves them through sector-aligned bounce buffers, because raw devices (and
+/// Windows volumes) reject unaligned I/O.
 pub struct Device {
     file: File,
+    guard: Mutex<platform::WriteGuard>,
     pub path: String,
     pub size: u64,
     pub logical_sector_size: u32,
@@ -18,31 +33,46 @@ pub struct Device {
 }
 
 impl Device {
-    /// Opens `path` read-only, or for writing. On Linux a block device opened for writing gets
-    /// O_EXCL (the kernel refuses it with EBUSY while a partition is mounted or held) and a
-    /// non-blocking exclusive flock, as systemd documents for tools that repartition.
+    /// Opens `path` read-only, or for writing with the platform's exclusivity rules: Linux
+    /// O_EXCL + flock, Windows shared handles plus volume locks where a write reaches a volume,
+    /// macOS the kernel's own refusal while a volume is mounted.
     pub fn open(path: &str, write: bool) -> io::Result<Device> {
-        let mut options = OpenOptions::new();
-        options.read(true).write(write);
-        let probe = std::fs::metadata(path)?;
-        let is_block_device = platform::is_block_device(&probe);
-        if write && is_block_device {
-            platform::exclusive(&mut options);
-        }
-        let file = options.open(path)?;
-        if write && is_block_device {
-            platform::lock(&file)?;
-        }
-        let (size, logical, physical) = if is_block_device { platform::geometry(&file)? } else { (probe.len(), 512, 512) };
-        let read_only = if is_block_device { platform::read_only(&file).unwrap_or(false) } else { probe.permissions().readonly() };
-        Ok(Device { file, path: path.to_string(), size, logical_sector_size: logical, physical_sector_size: physical, read_only, is_block_device })
+        let Opened { file, is_block_device, len, read_only_file } = platform::open(path, write)?;
+        let (size, logical, physical) = if is_block_device { platform::geometry(&file)? } else { (len, 512, 512) };
+        let read_only = if is_block_device { platform::read_only(&file).unwrap_or(false) } else { read_only_file };
+        Ok(Device {
+            file,
+            #[allow(clippy::default_constructed_unit_structs)] // a unit struct except on Windows
+            guard: Mutex::new(platform::WriteGuard::default()),
+            path: path.to_string(),
+            size,
+            logical_sector_size: logical,
+            physical_sector_size: physical,
+            read_only,
+            is_block_device,
+        })
     }
 
+    /// The whole sectors covering [offset, offset + len).
     fn span(&self, offset: u64, len: usize) -> (u64, usize) {
         let sector = self.logical_sector_size as u64;
         let start = offset / sector * sector;
         let end = (offset + len as u64).div_ceil(sector) * sector;
         (start, (end - start) as usize)
+    }
+
+    /// Reads whole sectors into an aligned buffer; short only at the end of the disk.
+    fn read_span(&self, start: u64, span: usize) -> io::Result<(AlignedBuf, usize)> {
+        let mut buf = AlignedBuf::zeroed(span);
+        let mut done = 0;
+        while done < span {
+            let n = platform::pread(&self.file, &mut buf[done..], start + done as u64)?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        Ok((buf, done))
     }
 
     /// Reads `len` bytes at `offset`, clipped to the end of the disk.
@@ -52,18 +82,9 @@ impl Device {
             return Ok(Vec::new());
         }
         let (start, span) = self.span(offset, len);
-        let mut buf = vec![0u8; span];
-        let mut done = 0;
-        while done < span {
-            let n = platform::pread(&self.file, &mut buf[done..], start + done as u64)?;
-            if n == 0 {
-                break;
-            }
-            done += n;
-        }
+        let (buf, done) = self.read_span(start, span)?;
         let skip = (offset - start) as usize;
-        buf.truncate(done);
-        Ok(buf.get(skip..(skip + len).min(done)).unwrap_or(&[]).to_vec())
+        Ok(buf[..done].get(skip..(skip + len).min(done)).unwrap_or(&[]).to_vec())
     }
 
     /// Writes `data` at `offset`; partial sectors at either edge are read, patched and rewritten.
@@ -72,7 +93,18 @@ impl Device {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "write past the end of the disk"));
         }
         let (start, span) = self.span(offset, data.len());
-        let mut buf = if start == offset && span == data.len() { vec![0u8; span] } else { self.read_at(start, span)? };
+        if self.is_block_device {
+            platform::before_write(&self.file, &mut self.guard.lock().unwrap(), start, span as u64)?;
+        }
+        let mut buf = if start == offset && span == data.len() {
+            AlignedBuf::zeroed(span)
+        } else {
+            let (buf, done) = self.read_span(start, span)?;
+            if done < span {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the disk ended inside the sectors being written"));
+            }
+            buf
+        };
         let at = (offset - start) as usize;
         buf[at..at + data.len()].copy_from_slice(data);
         let mut done = 0;
@@ -82,11 +114,13 @@ impl Device {
         Ok(())
     }
 
+    /// Makes written data durable: fsync (Linux), F_FULLFSYNC (macOS), FlushFileBuffers (Windows).
     pub fn flush(&self) -> io::Result<()> {
-        self.file.sync_all()
+        platform::flush(&self.file)
     }
 
-    /// Makes the OS read the partition table again (BLKRRPART on Linux); nothing for image files.
+    /// Makes the OS read the partition table again (BLKRRPART, IOCTL_DISK_UPDATE_PROPERTIES);
+    /// nothing for image files.
     pub fn reread_partitions(&self) -> io::Result<()> {
         if self.is_block_device {
             platform::reread(&self.file)
@@ -113,32 +147,34 @@ pub fn list_drives() -> io::Result<Vec<DriveInfo>> {
 }
 
 /// The byte ranges of a file that hold data, skipping the holes of a sparse file (SEEK_DATA /
-/// SEEK_HOLE). Where the platform or file system cannot tell, the whole file is one range.
+/// SEEK_HOLE, FSCTL_QUERY_ALLOCATED_RANGES). Where that cannot be told, the whole file.
 pub fn data_ranges(path: &str) -> io::Result<Vec<(u64, u64)>> {
     let file = File::open(path)?;
     let size = file.metadata()?.len();
     platform::data_ranges(&file, size)
 }
 
-/// A stable error code for an I/O error: the POSIX name where there is one.
+/// A stable error code for an I/O error (the POSIX name; Windows errors are mapped onto them).
 pub fn error_code(err: &io::Error) -> &'static str {
-    match err.raw_os_error() {
-        Some(libc::ENOENT) => "ENOENT",
-        Some(libc::EACCES) => "EACCES",
-        Some(libc::EPERM) => "EPERM",
-        Some(libc::EBUSY) => "EBUSY",
-        Some(libc::EROFS) => "EROFS",
-        Some(libc::EINVAL) => "EINVAL",
-        Some(libc::ENXIO) => "ENXIO",
-        Some(libc::ENOTTY) => "ENOTTY",
-        Some(libc::EIO) => "EIO",
-        Some(libc::EWOULDBLOCK) => "EBUSY",
-        _ => match err.kind() {
-            io::ErrorKind::NotFound => "ENOENT",
-            io::ErrorKind::PermissionDenied => "EACCES",
-            io::ErrorKind::InvalidInput => "EINVAL",
-            _ => "EIO",
-        },
+    platform::error_code(err).unwrap_or(match err.kind() {
+        io::ErrorKind::NotFound => "ENOENT",
+        io::ErrorKind::PermissionDenied => "EACCES",
+        io::ErrorKind::InvalidInput => "EINVAL",
+        io::ErrorKind::ResourceBusy => "EBUSY",
+        io::ErrorKind::ReadOnlyFilesystem => "EROFS",
+        io::ErrorKind::Unsupported => "ENOTSUP",
+        _ => "EIO",
+    })
+}
+
+/// The OS's own name for the error where it has one beyond the code (Windows: ERROR_…).
+pub fn error_name(err: &io::Error) -> Option<&'static str> {
+    #[cfg(windows)]
+    return platform::error_name(err);
+    #[cfg(not(windows))]
+    {
+        let _ = err;
+        None
     }
 }
 
@@ -146,7 +182,15 @@ pub fn error_code(err: &io::Error) -> &'static str {
 #[path = "linux.rs"]
 mod platform;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(target_os = "macos")]
+#[path = "macos.rs"]
+mod platform;
+
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod platform;
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 #[path = "unsupported.rs"]
 mod platform;
 

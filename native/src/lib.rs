@@ -2,7 +2,15 @@
 //! libuv thread pool (AsyncTask), never on the JS thread. Errors carry a stable code as their
 //! message prefix ("EBUSY: …"), which the TypeScript DeviceSource turns into a DiskError.
 
+mod aligned;
 pub mod device;
+// Each platform uses its half of these; the other half is compiled for its tests.
+#[allow(dead_code)]
+mod ioctl_numbers;
+#[cfg(unix)]
+mod posix;
+#[cfg_attr(not(windows), allow(dead_code))]
+mod win_structs;
 
 use device::{Device, DriveInfo};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
@@ -11,7 +19,8 @@ use napi_derive::napi;
 use std::sync::{Arc, Mutex};
 
 fn to_napi(err: std::io::Error, what: &str) -> Error {
-    Error::new(Status::GenericFailure, format!("{}: {}: {}", device::error_code(&err), what, err))
+    let os_name = device::error_name(&err).map(|n| format!(" [{n}]")).unwrap_or_default();
+    Error::new(Status::GenericFailure, format!("{}: {}: {}{}", device::error_code(&err), what, err, os_name))
 }
 
 #[napi]

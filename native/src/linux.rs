@@ -1,34 +1,38 @@
 //! Linux: block-device ioctls (linux/fs.h), O_EXCL + flock for writers, /sys/block for listing.
 
-use super::DriveInfo;
-use std::fs::{File, Metadata, OpenOptions};
+use crate::ioctl_numbers::{linux_io, linux_ior};
+use super::{DriveInfo, Opened};
+use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 
-// _IO/_IOR(0x12, n, …) from linux/fs.h.
-const BLKROGET: libc::c_ulong = 0x125e;
-const BLKRRPART: libc::c_ulong = 0x125f;
-const BLKSSZGET: libc::c_ulong = 0x1268;
-const BLKGETSIZE64: libc::c_ulong = 0x8008_1272;
-const BLKPBSZGET: libc::c_ulong = 0x127b;
+pub use crate::posix::{data_ranges, error_code, pread, pwrite};
 
-pub fn is_block_device(m: &Metadata) -> bool {
-    m.file_type().is_block_device()
-}
+const BLKROGET: u64 = linux_io(0x12, 94);
+const BLKRRPART: u64 = linux_io(0x12, 95);
+const BLKSSZGET: u64 = linux_io(0x12, 104);
+const BLKGETSIZE64: u64 = linux_ior(0x12, 114, std::mem::size_of::<usize>());
+const BLKPBSZGET: u64 = linux_io(0x12, 123);
 
-pub fn exclusive(options: &mut OpenOptions) {
-    options.custom_flags(libc::O_EXCL);
-}
-
-pub fn lock(file: &File) -> io::Result<()> {
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        return Err(io::Error::last_os_error());
+/// Opens a file or block device. A block device opened for writing gets O_EXCL (the kernel
+/// refuses it with EBUSY while a partition is mounted or held) and an exclusive flock.
+pub fn open(path: &str, write: bool) -> io::Result<Opened> {
+    let meta = std::fs::metadata(path)?;
+    let is_block_device = meta.file_type().is_block_device();
+    let mut options = OpenOptions::new();
+    options.read(true).write(write);
+    if write && is_block_device {
+        options.custom_flags(libc::O_EXCL);
     }
-    Ok(())
+    let file = options.open(path)?;
+    if write && is_block_device {
+        crate::posix::lock(&file)?;
+    }
+    Ok(Opened { file, is_block_device, len: meta.len(), read_only_file: meta.permissions().readonly() })
 }
 
-fn ioctl_u64(file: &File, request: libc::c_ulong) -> io::Result<u64> {
+fn ioctl_u64(file: &File, request: u64) -> io::Result<u64> {
     let mut value: u64 = 0;
     if unsafe { libc::ioctl(file.as_raw_fd(), request as _, &mut value) } != 0 {
         return Err(io::Error::last_os_error());
@@ -36,7 +40,7 @@ fn ioctl_u64(file: &File, request: libc::c_ulong) -> io::Result<u64> {
     Ok(value)
 }
 
-fn ioctl_int(file: &File, request: libc::c_ulong) -> io::Result<i32> {
+fn ioctl_int(file: &File, request: u64) -> io::Result<i32> {
     let mut value: libc::c_int = 0;
     if unsafe { libc::ioctl(file.as_raw_fd(), request as _, &mut value) } != 0 {
         return Err(io::Error::last_os_error());
@@ -44,6 +48,7 @@ fn ioctl_int(file: &File, request: libc::c_ulong) -> io::Result<i32> {
     Ok(value)
 }
 
+/// (size in bytes, logical sector size, physical sector size) of a block device.
 pub fn geometry(file: &File) -> io::Result<(u64, u32, u32)> {
     let size = ioctl_u64(file, BLKGETSIZE64)?;
     let logical = ioctl_int(file, BLKSSZGET)? as u32;
@@ -55,6 +60,8 @@ pub fn read_only(file: &File) -> io::Result<bool> {
     Ok(ioctl_int(file, BLKROGET)? != 0)
 }
 
+/// BLKRRPART: the kernel drops and re-reads the whole partition table (EBUSY while a partition
+/// is in use, which O_EXCL already ruled out for writers).
 pub fn reread(file: &File) -> io::Result<()> {
     if unsafe { libc::ioctl(file.as_raw_fd(), BLKRRPART as _) } != 0 {
         return Err(io::Error::last_os_error());
@@ -62,12 +69,16 @@ pub fn reread(file: &File) -> io::Result<()> {
     Ok(())
 }
 
-pub fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    file.read_at(buf, offset)
+pub fn flush(file: &File) -> io::Result<()> {
+    file.sync_all()
 }
 
-pub fn pwrite(file: &File, buf: &[u8], offset: u64) -> io::Result<usize> {
-    file.write_at(buf, offset)
+/// Nothing to prepare: O_EXCL at open already guarantees that no partition is mounted.
+#[derive(Default)]
+pub struct WriteGuard;
+
+pub fn before_write(_file: &File, _guard: &mut WriteGuard, _start: u64, _len: u64) -> io::Result<()> {
+    Ok(())
 }
 
 fn sys(name: &str, attr: &str) -> Option<String> {
@@ -97,26 +108,4 @@ pub fn list_drives() -> io::Result<Vec<DriveInfo>> {
     }
     drives.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(drives)
-}
-
-/// SEEK_DATA/SEEK_HOLE walk; a file system without support answers with the whole file.
-pub fn data_ranges(file: &File, size: u64) -> io::Result<Vec<(u64, u64)>> {
-    let fd = file.as_raw_fd();
-    let mut ranges = Vec::new();
-    let mut at: i64 = 0;
-    while (at as u64) < size {
-        let start = unsafe { libc::lseek(fd, at, libc::SEEK_DATA) };
-        if start < 0 {
-            let err = io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::ENXIO) {
-                break; // no data after `at`
-            }
-            return Ok(vec![(0, size)]);
-        }
-        let end = unsafe { libc::lseek(fd, start, libc::SEEK_HOLE) };
-        let end = if end < 0 { size as i64 } else { end };
-        ranges.push((start as u64, end as u64));
-        at = end;
-    }
-    Ok(ranges)
 }

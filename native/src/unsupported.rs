@@ -1,20 +1,23 @@
-//! Platforms without a device backend yet (Windows, macOS): image files work through plain
-//! positional I/O; device-only calls say they are not supported.
+//! Platforms without a device backend (the BSDs, …): image files work through positional I/O;
+//! device-only calls say they are not supported.
 
-use super::DriveInfo;
-use std::fs::{File, Metadata, OpenOptions};
+use super::{DriveInfo, Opened};
+use std::fs::File;
 use std::io;
 
+pub use crate::posix::{data_ranges, error_code, pread, pwrite};
+
 fn unsupported() -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, "raw devices are not supported on this platform yet")
+    io::Error::new(io::ErrorKind::Unsupported, "raw devices are not supported on this platform")
 }
 
-pub fn is_block_device(_m: &Metadata) -> bool {
-    false
-}
-pub fn exclusive(_options: &mut OpenOptions) {}
-pub fn lock(_file: &File) -> io::Result<()> {
-    Ok(())
+pub fn open(path: &str, write: bool) -> io::Result<Opened> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(unsupported());
+    }
+    let file = std::fs::OpenOptions::new().read(true).write(write).open(path)?;
+    Ok(Opened { file, is_block_device: false, len: meta.len(), read_only_file: meta.permissions().readonly() })
 }
 pub fn geometry(_file: &File) -> io::Result<(u64, u32, u32)> {
     Err(unsupported())
@@ -25,25 +28,14 @@ pub fn read_only(_file: &File) -> io::Result<bool> {
 pub fn reread(_file: &File) -> io::Result<()> {
     Err(unsupported())
 }
-#[cfg(unix)]
-pub fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+pub fn flush(file: &File) -> io::Result<()> {
+    file.sync_all()
 }
-#[cfg(unix)]
-pub fn pwrite(file: &File, buf: &[u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::write_at(file, buf, offset)
-}
-#[cfg(windows)]
-pub fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
-}
-#[cfg(windows)]
-pub fn pwrite(file: &File, buf: &[u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_write(file, buf, offset)
+#[derive(Default)]
+pub struct WriteGuard;
+pub fn before_write(_file: &File, _guard: &mut WriteGuard, _start: u64, _len: u64) -> io::Result<()> {
+    Ok(())
 }
 pub fn list_drives() -> io::Result<Vec<DriveInfo>> {
     Err(unsupported())
-}
-pub fn data_ranges(_file: &File, size: u64) -> io::Result<Vec<(u64, u64)>> {
-    Ok(vec![(0, size)])
 }

@@ -9,6 +9,7 @@ import { Qcow2Source } from './qcow2.js';
 import { VhdSource } from './vhd.js';
 import { VhdxSource } from './vhdx.js';
 import { VmdkSource } from './vmdk.js';
+import { isWindowsDevicePath } from './device-path.js';
 
 export interface OpenOptions {
   /** Open for writing; read-only commands never set this. */
@@ -54,7 +55,7 @@ const CONTAINER_NAMES: Record<ContainerKind, string> = {
  * own backends; what they cannot read fails with a clear EFORMAT error, never misread as raw.
  */
 export async function openDisk(path: string, options: OpenOptions = {}): Promise<BlockSource> {
-  if (/^\\\\[.?]\\/.test(path)) return DeviceSource.open(path, options); // \\.\PhysicalDrive0
+  if (isWindowsDevicePath(path)) return DeviceSource.open(path, options);
   let info;
   try {
     info = await stat(path);
