@@ -37,9 +37,18 @@ impl Device {
     /// O_EXCL + flock, Windows shared handles plus volume locks where a write reaches a volume,
     /// macOS the kernel's own refusal while a volume is mounted.
     pub fn open(path: &str, write: bool) -> io::Result<Device> {
-        let Opened { file, is_block_device, len, read_only_file } = platform::open(path, write)?;
+        let Opened {
+            file,
+            is_block_device,
+            len,
+            read_only_file,
+        } = platform::open(path, write)?;
         let (size, logical, physical) = if is_block_device { platform::geometry(&file)? } else { (len, 512, 512) };
-        let read_only = if is_block_device { platform::read_only(&file).unwrap_or(false) } else { read_only_file };
+        let read_only = if is_block_device {
+            platform::read_only(&file).unwrap_or(false)
+        } else {
+            read_only_file
+        };
         Ok(Device {
             file,
             #[allow(clippy::default_constructed_unit_structs)] // a unit struct except on Windows

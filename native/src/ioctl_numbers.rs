@@ -30,7 +30,7 @@ mod tests {
         assert_eq!(linux_io(0x12, 123), 0x127b); // BLKPBSZGET
         assert_eq!(linux_io(0x12, 95), 0x125f); // BLKRRPART
         assert_eq!(linux_io(0x12, 94), 0x125e); // BLKROGET
-        // xnu bsd/sys/disk.h
+                                                // xnu bsd/sys/disk.h
         assert_eq!(bsd_ior(b'd', 24, 4), 0x4004_6418); // DKIOCGETBLOCKSIZE
         assert_eq!(bsd_ior(b'd', 25, 8), 0x4008_6419); // DKIOCGETBLOCKCOUNT
         assert_eq!(bsd_ior(b'd', 77, 4), 0x4004_644d); // DKIOCGETPHYSICALBLOCKSIZE

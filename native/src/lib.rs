@@ -36,7 +36,11 @@ pub struct NativeDevice {
 
 impl NativeDevice {
     fn device(&self) -> Result<Arc<Device>> {
-        self.inner.lock().unwrap().clone().ok_or_else(|| Error::new(Status::GenericFailure, "EBADF: the device is closed"))
+        self.inner
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| Error::new(Status::GenericFailure, "EBADF: the device is closed"))
     }
 }
 
@@ -69,23 +73,42 @@ impl NativeDevice {
 
     #[napi]
     pub fn read(&self, offset: f64, length: u32) -> Result<AsyncTask<ReadTask>> {
-        Ok(AsyncTask::new(ReadTask { device: self.device()?, offset: offset as u64, length: length as usize }))
+        Ok(AsyncTask::new(ReadTask {
+            device: self.device()?,
+            offset: offset as u64,
+            length: length as usize,
+        }))
     }
 
     #[napi]
     pub fn write(&self, offset: f64, data: Buffer) -> Result<AsyncTask<WriteTask>> {
-        Ok(AsyncTask::new(WriteTask { device: self.device()?, offset: offset as u64, data: data.to_vec(), op: WriteOp::Write }))
+        Ok(AsyncTask::new(WriteTask {
+            device: self.device()?,
+            offset: offset as u64,
+            data: data.to_vec(),
+            op: WriteOp::Write,
+        }))
     }
 
     #[napi]
     pub fn flush(&self) -> Result<AsyncTask<WriteTask>> {
-        Ok(AsyncTask::new(WriteTask { device: self.device()?, offset: 0, data: Vec::new(), op: WriteOp::Flush }))
+        Ok(AsyncTask::new(WriteTask {
+            device: self.device()?,
+            offset: 0,
+            data: Vec::new(),
+            op: WriteOp::Flush,
+        }))
     }
 
     /// Asks the kernel to re-read the partition table (BLKRRPART); nothing for image files.
     #[napi]
     pub fn reread_partitions(&self) -> Result<AsyncTask<WriteTask>> {
-        Ok(AsyncTask::new(WriteTask { device: self.device()?, offset: 0, data: Vec::new(), op: WriteOp::Reread }))
+        Ok(AsyncTask::new(WriteTask {
+            device: self.device()?,
+            offset: 0,
+            data: Vec::new(),
+            op: WriteOp::Reread,
+        }))
     }
 
     /// Drops this handle's reference; the file closes once running tasks finish.

@@ -1,7 +1,7 @@
 //! Linux: block-device ioctls (linux/fs.h), O_EXCL + flock for writers, /sys/block for listing.
 
-use crate::ioctl_numbers::{linux_io, linux_ior};
 use super::{DriveInfo, Opened};
+use crate::ioctl_numbers::{linux_io, linux_ior};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
@@ -29,7 +29,12 @@ pub fn open(path: &str, write: bool) -> io::Result<Opened> {
     if write && is_block_device {
         crate::posix::lock(&file)?;
     }
-    Ok(Opened { file, is_block_device, len: meta.len(), read_only_file: meta.permissions().readonly() })
+    Ok(Opened {
+        file,
+        is_block_device,
+        len: meta.len(),
+        read_only_file: meta.permissions().readonly(),
+    })
 }
 
 fn ioctl_u64(file: &File, request: u64) -> io::Result<u64> {

@@ -3,8 +3,8 @@
 //! DKIOC* ioctls of <sys/disk.h>; the kernel itself refuses (EBUSY) to open a disk for writing
 //! while one of its volumes is mounted, so `diskutil unmountDisk` comes first.
 
-use crate::ioctl_numbers::bsd_ior;
 use super::{DriveInfo, Opened};
+use crate::ioctl_numbers::bsd_ior;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileTypeExt;
@@ -25,7 +25,12 @@ pub fn open(path: &str, write: bool) -> io::Result<Opened> {
     if write && is_block_device {
         crate::posix::lock(&file)?;
     }
-    Ok(Opened { file, is_block_device, len: meta.len(), read_only_file: meta.permissions().readonly() })
+    Ok(Opened {
+        file,
+        is_block_device,
+        len: meta.len(),
+        read_only_file: meta.permissions().readonly(),
+    })
 }
 
 fn ioctl_u32(file: &File, request: u64) -> io::Result<u32> {

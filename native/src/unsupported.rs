@@ -17,7 +17,12 @@ pub fn open(path: &str, write: bool) -> io::Result<Opened> {
         return Err(unsupported());
     }
     let file = std::fs::OpenOptions::new().read(true).write(write).open(path)?;
-    Ok(Opened { file, is_block_device: false, len: meta.len(), read_only_file: meta.permissions().readonly() })
+    Ok(Opened {
+        file,
+        is_block_device: false,
+        len: meta.len(),
+        read_only_file: meta.permissions().readonly(),
+    })
 }
 pub fn geometry(_file: &File) -> io::Result<(u64, u32, u32)> {
     Err(unsupported())

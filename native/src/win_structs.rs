@@ -55,7 +55,11 @@ pub fn device_descriptor(b: &[u8]) -> Option<DeviceDescriptor> {
     let removable_media = *b.get(10)? != 0;
     let bus_type = u32_at(b, 28)?;
     let model = [text(12), text(16)].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
-    Some(DeviceDescriptor { model, removable: removable_media || REMOVABLE_BUSES.contains(&bus_type), bus_type })
+    Some(DeviceDescriptor {
+        model,
+        removable: removable_media || REMOVABLE_BUSES.contains(&bus_type),
+        bus_type,
+    })
 }
 
 /// STORAGE_DEVICE_NUMBER: DeviceType, DeviceNumber, PartitionNumber. Returns DeviceNumber, the N
@@ -79,7 +83,11 @@ pub fn volume_disk_extents(b: &[u8]) -> Vec<DiskExtent> {
     (0..count)
         .map_while(|i| {
             let at = 8 + i * 24;
-            Some(DiskExtent { disk: u32_at(b, at)?, start: i64_at(b, at + 8)?.max(0) as u64, length: i64_at(b, at + 16)?.max(0) as u64 })
+            Some(DiskExtent {
+                disk: u32_at(b, at)?,
+                start: i64_at(b, at + 8)?.max(0) as u64,
+                length: i64_at(b, at + 16)?.max(0) as u64,
+            })
         })
         .collect()
 }
@@ -152,7 +160,14 @@ mod tests {
         d[40..46].copy_from_slice(b"ACME  ");
         d[48..56].copy_from_slice(b"Stick 3\0");
         let desc = device_descriptor(&d).unwrap();
-        assert_eq!(desc, DeviceDescriptor { model: "ACME Stick 3".into(), removable: true, bus_type: 7 });
+        assert_eq!(
+            desc,
+            DeviceDescriptor {
+                model: "ACME Stick 3".into(),
+                removable: true,
+                bus_type: 7
+            }
+        );
         put32(&mut d, 28, 17); // BusTypeNvme, fixed
         assert!(!device_descriptor(&d).unwrap().removable);
         put32(&mut d, 12, 4000); // offset past the buffer: absent
@@ -170,7 +185,21 @@ mod tests {
         put64(&mut v, 40, 0);
         put64(&mut v, 48, 4096);
         let extents = volume_disk_extents(&v);
-        assert_eq!(extents, vec![DiskExtent { disk: 1, start: 1 << 20, length: 100 << 20 }, DiskExtent { disk: 3, start: 0, length: 4096 }]);
+        assert_eq!(
+            extents,
+            vec![
+                DiskExtent {
+                    disk: 1,
+                    start: 1 << 20,
+                    length: 100 << 20
+                },
+                DiskExtent {
+                    disk: 3,
+                    start: 0,
+                    length: 4096
+                }
+            ]
+        );
         assert!(!overlaps(&extents[0], 0, 34 * 512), "the primary GPT lies before the first partition");
         assert!(overlaps(&extents[0], (1 << 20) - 512, 1024));
         assert!(!overlaps(&extents[0], 101 << 20, 512));

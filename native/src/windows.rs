@@ -7,8 +7,8 @@
 //! with FSCTL_LOCK_VOLUME; GPT structures lie outside every partition and need no lock.
 //! The structures DeviceIoControl returns are decoded by win_structs (tested on every platform).
 
-use crate::win_structs::{self, DiskExtent};
 use super::{DriveInfo, Opened};
+use crate::win_structs::{self, DiskExtent};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::windows::fs::{FileExt, OpenOptionsExt};
@@ -19,9 +19,9 @@ use windows_sys::Win32::Storage::FileSystem::{
     FindFirstVolumeW, FindNextVolumeW, FindVolumeClose, FILE_FLAG_WRITE_THROUGH, FILE_SHARE_READ, FILE_SHARE_WRITE, IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS,
 };
 use windows_sys::Win32::System::Ioctl::{
-    FSCTL_LOCK_VOLUME, FSCTL_QUERY_ALLOCATED_RANGES, IOCTL_DISK_GET_DRIVE_GEOMETRY_EX, IOCTL_DISK_GET_LENGTH_INFO, IOCTL_DISK_IS_WRITABLE,
-    IOCTL_DISK_UPDATE_PROPERTIES, IOCTL_STORAGE_GET_DEVICE_NUMBER, IOCTL_STORAGE_QUERY_PROPERTY,
-    PropertyStandardQuery, StorageAccessAlignmentProperty, StorageDeviceProperty,
+    PropertyStandardQuery, StorageAccessAlignmentProperty, StorageDeviceProperty, FSCTL_LOCK_VOLUME, FSCTL_QUERY_ALLOCATED_RANGES,
+    IOCTL_DISK_GET_DRIVE_GEOMETRY_EX, IOCTL_DISK_GET_LENGTH_INFO, IOCTL_DISK_IS_WRITABLE, IOCTL_DISK_UPDATE_PROPERTIES, IOCTL_STORAGE_GET_DEVICE_NUMBER,
+    IOCTL_STORAGE_QUERY_PROPERTY,
 };
 use windows_sys::Win32::System::IO::DeviceIoControl;
 
@@ -39,7 +39,18 @@ fn ioctl(file: &File, code: u32, input: &[u8], out_len: usize) -> io::Result<Vec
     let input_ptr = if input.is_empty() { null() } else { input.as_ptr().cast() };
     let output_ptr = if out.is_empty() { null_mut() } else { out.as_mut_ptr().cast() };
     // SAFETY: the pointers and lengths describe live buffers owned by this frame; no OVERLAPPED.
-    let ok = unsafe { DeviceIoControl(handle(file), code, input_ptr, input.len() as u32, output_ptr, out_len as u32, &mut returned, null_mut()) };
+    let ok = unsafe {
+        DeviceIoControl(
+            handle(file),
+            code,
+            input_ptr,
+            input.len() as u32,
+            output_ptr,
+            out_len as u32,
+            &mut returned,
+            null_mut(),
+        )
+    };
     if ok == 0 {
         let err = io::Error::last_os_error();
         if err.raw_os_error() != Some(ERROR_MORE_DATA as i32) {
@@ -80,7 +91,9 @@ pub fn open(path: &str, write: bool) -> io::Result<Opened> {
 /// (size in bytes, logical sector size, physical sector size). DiskSize of the geometry (never
 /// cylinders × heads × sectors); volumes, which may not answer it, give GET_LENGTH_INFO.
 pub fn geometry(file: &File) -> io::Result<(u64, u32, u32)> {
-    let geometry = ioctl(file, IOCTL_DISK_GET_DRIVE_GEOMETRY_EX, &[], 256).ok().and_then(|b| win_structs::geometry_ex(&b));
+    let geometry = ioctl(file, IOCTL_DISK_GET_DRIVE_GEOMETRY_EX, &[], 256)
+        .ok()
+        .and_then(|b| win_structs::geometry_ex(&b));
     let length = || -> io::Result<u64> {
         let b = ioctl(file, IOCTL_DISK_GET_LENGTH_INFO, &[], 8)?;
         Ok(i64::from_le_bytes(b.get(0..8).and_then(|s| s.try_into().ok()).unwrap_or([0; 8])).max(0) as u64)
@@ -184,7 +197,11 @@ fn volumes() -> io::Result<Vec<(String, Vec<DiskExtent>)>> {
         if unsafe { FindNextVolumeW(find, name.as_mut_ptr(), name.len() as u32) } == 0 {
             let err = io::Error::last_os_error();
             unsafe { FindVolumeClose(find) };
-            return if err.raw_os_error() == Some(ERROR_NO_MORE_FILES as i32) { Ok(found) } else { Err(err) };
+            return if err.raw_os_error() == Some(ERROR_NO_MORE_FILES as i32) {
+                Ok(found)
+            } else {
+                Err(err)
+            };
         }
     }
 }
@@ -195,7 +212,9 @@ pub fn list_drives() -> io::Result<Vec<DriveInfo>> {
     let mut drives = Vec::new();
     for n in 0..64 {
         let path = format!(r"\\.\PhysicalDrive{n}");
-        let Ok(file) = OpenOptions::new().access_mode(0).share_mode(SHARE).open(&path) else { continue };
+        let Ok(file) = OpenOptions::new().access_mode(0).share_mode(SHARE).open(&path) else {
+            continue;
+        };
         let Ok((size, logical, physical)) = geometry(&file) else { continue };
         let descriptor = ioctl(&file, IOCTL_STORAGE_QUERY_PROPERTY, &property_query(StorageDeviceProperty), 1024)
             .ok()
