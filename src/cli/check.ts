@@ -9,6 +9,7 @@ export interface CheckCliOptions {
   profile?: string;
   sectorSize?: string;
   failOn?: string;
+  parent?: string;
 }
 
 export function parseProfile(value: string | undefined): Profile {
@@ -27,7 +28,7 @@ export async function runCheck(disk: string, options: CheckCliOptions): Promise<
   const profile = parseProfile(options.profile);
   const failOn = parseFailOn(options.failOn);
   const sectorSize = parseSectorSize(options.sectorSize);
-  const report = await checkDisk(disk, { profile, ...(sectorSize !== undefined ? { sectorSize } : {}) });
+  const report = await checkDisk(disk, { profile, ...(sectorSize !== undefined ? { sectorSize } : {}), ...(options.parent ? { parent: options.parent } : {}) });
   process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderCheck(report) + '\n');
   return findingsExitCode(report.findings, failOn);
 }

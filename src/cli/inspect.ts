@@ -9,6 +9,7 @@ export interface InspectOptions {
   json?: boolean;
   sectorSize?: string;
   hexdump?: boolean;
+  parent?: string;
 }
 
 /** `gptdoctor inspect`: exit 0 when a GPT copy is valid, 1 when the disk has no valid GPT. */
@@ -18,7 +19,7 @@ export async function runInspect(disk: string, options: InspectOptions): Promise
   const { report, hexdump } = await withDisk(disk, async (source) => {
     const loaded = await loadGpt(source, load);
     return { report: await inspectReport(loaded), hexdump: options.hexdump && !options.json ? renderHexdump(loaded) : '' };
-  });
+  }, options.parent ? { parent: options.parent } : {});
   process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderInspect(report) + hexdump + '\n');
   return report.table === 'none' ? EXIT.FINDINGS : EXIT.OK;
 }

@@ -20,7 +20,7 @@ export interface RecoverOptions extends WriteFlags {
  */
 export async function runRecover(disk: string, options: RecoverOptions): Promise<number> {
   const forced = parseSectorSize(options.sectorSize);
-  const source = await openDisk(disk);
+  const source = await openDisk(disk, options.parent ? { parent: options.parent } : {});
   let candidates: Candidate[];
   let current: Awaited<ReturnType<typeof loadGpt>>;
   try {

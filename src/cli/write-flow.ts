@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { BlockSource } from '../disk/block-source.js';
+import { DiskError } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
 import { applyPlan, requireWritable, type ApplyResult } from '../repair/apply.js';
@@ -15,6 +16,8 @@ export interface WriteFlags {
   dryRun?: boolean;
   yes?: boolean;
   undoFile?: string;
+  /** The parent of a differencing VHD/VHDX (--parent). */
+  parent?: string;
 }
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -54,6 +57,18 @@ export async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** A VHD/VHDX that differencing images in its directory build on must not change under them. */
+async function requireNoChildren(diskPath: string, format: string): Promise<void> {
+  if (format !== 'vhd' && format !== 'vhdx') return;
+  const children = await (await import('../disk/children.js')).differencingChildren(diskPath);
+  if (children.length) {
+    throw new DiskError(
+      'EBUSY',
+      `${diskPath} is the parent of the differencing disk${children.length > 1 ? 's' : ''} ${children.join(', ')}: writing to it would change what they read and break the chain (Hyper-V refuses a child whose parent changed). Merge the chain first, or repair the child. Nothing was written.`,
+    );
+  }
+}
+
 /**
  * Shared flow of every write command: plan on a read-only open, show the plan, ask (or take
  * --yes; refuse without a TTY), then apply through the write protocol and verify.
@@ -65,13 +80,15 @@ export async function runWrite(
   makePlan: (g: LoadedGpt) => Promise<Plan>,
 ): Promise<number> {
   let plan: Plan;
-  const reader = await openDisk(diskPath);
+  const parent = flags.parent ? { parent: flags.parent } : {};
+  const reader = await openDisk(diskPath, parent);
   try {
     plan = await makePlan(await loadGpt(reader, load)).catch((err: unknown) => {
       throw err instanceof PlanError ? new UsageError(err.message) : err;
     });
     // Refuse now, before any prompt, a plan the container cannot take in place (VHDX ZERO blocks…).
     await requireWritable(reader, plan.writes);
+    await requireNoChildren(diskPath, reader.format);
   } finally {
     await reader.close();
   }
@@ -89,13 +106,13 @@ export async function runWrite(
     }
   }
   const journalPath = flags.undoFile ?? defaultJournalPath(diskPath, plan.source.format === 'device');
-  const writer = await openDisk(diskPath, { writable: true });
+  const writer = await openDisk(diskPath, { writable: true, ...parent });
   let result: ApplyResult;
   let reread: string | undefined;
   try {
     result = await applyPlan(plan, writer, {
       journalPath,
-      reopen: () => openDisk(diskPath),
+      reopen: () => openDisk(diskPath, parent),
       verify: async (fresh: BlockSource) => {
         const g = await loadGpt(fresh, load);
         return [g.primary, g.backup].filter((c) => !c.valid).map((c) => `the ${c.which} GPT does not validate after the write`);

@@ -10,12 +10,18 @@ import { VhdSource } from './vhd.js';
 import { VhdxSource } from './vhdx.js';
 import { VmdkSource } from './vmdk.js';
 import { isWindowsDevicePath } from './device-path.js';
+import { parentCandidates } from './differencing.js';
 
 export interface OpenOptions {
   /** Open for writing; read-only commands never set this. */
   writable?: boolean;
   /** Backing files already open above this one (loop detection), for qcow2/VMDK chains. */
   chain?: readonly string[];
+  /**
+   * The parent of a differencing VHD/VHDX (--parent), instead of the paths the child stores;
+   * it must still prove to be the parent (Unique Id, DataWriteGuid).
+   */
+  parent?: string;
 }
 
 /** Backing-file chains deeper than this are refused (and loops always are). */
@@ -77,7 +83,8 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
       try {
         if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => openBacking(path, backing, options.chain ?? []));
         if (kind === 'vmdk') return await VmdkSource.open(file);
-        return kind === 'vhdx' ? await VhdxSource.open(file) : await VhdSource.open(file);
+        const openParent = (stored: readonly string[]): Promise<BlockSource> => openDifferencingParent(path, stored, options);
+        return kind === 'vhdx' ? await VhdxSource.open(file, openParent) : await VhdSource.open(file, openParent);
       } catch (err) {
         // Anything a parser did not foresee is still a damaged container, never a crash.
         if (err instanceof DiskError) throw err;
@@ -94,6 +101,21 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     await file.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The parent of a differencing disk: --parent when given, else the first of the paths the child
+ * stores that exists here (see parentCandidates).
+ */
+async function openDifferencingParent(child: string, stored: readonly string[], options: OpenOptions): Promise<BlockSource> {
+  const chain = options.chain ?? [];
+  if (options.parent) return openBacking(child, options.parent, chain);
+  const candidates = parentCandidates(child, stored);
+  for (const candidate of candidates) {
+    if (await stat(candidate).then(() => true, () => false)) return openBacking(child, candidate, chain);
+  }
+  const named = stored.length ? ` (it names ${stored.map((p) => `"${p}"`).join(', ')})` : '';
+  throw new DiskError('ENOENT', `${child} is a differencing disk and its parent was not found${named}; give it with --parent PATH`);
 }
 
 /** Opens a backing file read-only, refusing loops and absurdly deep chains. */

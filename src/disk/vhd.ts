@@ -1,5 +1,6 @@
 import { DiskError, type BlockSource, type SourceFormat } from './block-source.js';
 import { blockSpans } from './block-spans.js';
+import { readMixed, type ParentOpener } from './differencing.js';
 import type { FileSource } from './file-source.js';
 
 /**
@@ -7,7 +8,10 @@ import type { FileSource } from './file-source.js';
  * big-endian, 512-byte sectors, a 512-byte footer at the end (and, for dynamic disks, a copy at
  * offset 0), a dynamic header, a BAT of u32 sector numbers, and per block a sector bitmap
  * (MSB-first) followed by the data. The virtual size is the footer's Current Size, as Windows,
- * Hyper-V and Azure read it; the CHS-derived size is reported beside it.
+ * Hyper-V and Azure read it; the CHS-derived size is reported beside it. A differencing VHD
+ * (type 4) reads a sector from itself when its block is allocated and the sector's bitmap bit is
+ * set, and from its parent otherwise; the parent is found through the locators and must carry
+ * the Unique Id the child names.
  */
 export interface VhdFooter {
   cookieOk: boolean;
@@ -59,6 +63,15 @@ export function decodeVhdFooter(read: Uint8Array): VhdFooter {
 }
 
 const MAX_BAT_ENTRIES = 1 << 24; // 32 TiB of 2 MiB blocks: far past the 2040 GiB VHD limit
+const UNALLOCATED = 0xffffffff;
+
+interface DynamicLayout {
+  entries: Uint32Array;
+  blockSize: number;
+  bitmapBytes: number;
+  /** The dynamic header, for a differencing disk's parent fields. */
+  header: Uint8Array;
+}
 
 export class VhdSource implements BlockSource {
   readonly declaredSectorSize = 512;
@@ -69,7 +82,9 @@ export class VhdSource implements BlockSource {
     readonly footer: VhdFooter,
     readonly format: SourceFormat,
     readonly size: number,
-    private readonly bat?: { entries: Uint32Array; blockSize: number; bitmapBytes: number },
+    private readonly bat?: DynamicLayout,
+    /** The parent of a differencing VHD. */
+    private readonly parent?: BlockSource,
   ) {}
 
   get path(): string {
@@ -92,15 +107,19 @@ export class VhdSource implements BlockSource {
   /** Windows reads Current Size, Virtual PC and some qemu versions the CHS product: show both. */
   get containerInfo(): Record<string, string | number> {
     return {
-      type: this.bat ? 'dynamic' : 'fixed',
+      type: this.parent ? 'differencing' : this.bat ? 'dynamic' : 'fixed',
+      ...(this.parent ? { parent: this.parent.path } : {}),
       creator: this.footer.creatorApp.replace(/\0/g, ''),
       currentSize: this.footer.currentSize,
       chsSize: this.chsSize,
     };
   }
 
-  /** Opens a VHD whose footer sits at the end of `file` (or, for dynamic disks, at its start). */
-  static async open(file: FileSource): Promise<VhdSource> {
+  /**
+   * Opens a VHD whose footer sits at the end of `file` (or, for dynamic disks, at its start).
+   * `openParent` opens a differencing disk's parent from the paths it stores.
+   */
+  static async open(file: FileSource, openParent?: ParentOpener): Promise<VhdSource> {
     if (file.size < 512) throw new DiskError('EFORMAT', `${file.path}: too short to hold a VHD footer`);
     let footer = decodeVhdFooter(await file.read(file.size - 512, 512));
     if (!footer.cookieOk || !footer.checksumOk) {
@@ -115,9 +134,24 @@ export class VhdSource implements BlockSource {
       if (footer.currentSize > data) throw new DiskError('EFORMAT', `${file.path}: fixed VHD claims ${footer.currentSize} bytes but holds ${data} (truncated?)`);
       return new VhdSource(file, footer, 'vhd', footer.currentSize);
     }
-    if (footer.diskType === 4) throw new DiskError('EFORMAT', `${file.path} is a differencing VHD; reading through its parent is not supported yet`);
-    if (footer.diskType !== 3) throw new DiskError('EFORMAT', `${file.path}: VHD disk type ${footer.diskType} is not fixed (2) or dynamic (3)`);
-    return new VhdSource(file, footer, 'vhd', footer.currentSize, await readDynamic(file, footer));
+    if (footer.diskType !== 3 && footer.diskType !== 4) throw new DiskError('EFORMAT', `${file.path}: VHD disk type ${footer.diskType} is not fixed (2), dynamic (3) or differencing (4)`);
+    const layout = await readDynamic(file, footer);
+    if (footer.diskType === 3) return new VhdSource(file, footer, 'vhd', footer.currentSize, layout);
+    if (!openParent) throw new DiskError('EFORMAT', `${file.path} is a differencing VHD and no way to open its parent was given`);
+    const parent = await openParent(await parentPaths(file, layout.header));
+    const expected = hex(layout.header.subarray(40, 56));
+    const problem = !(parent instanceof VhdSource)
+      ? `it is a ${parent.format} image, not a VHD`
+      : parent.footer.uniqueId !== expected
+        ? `its Unique Id is ${parent.footer.uniqueId}, and the child names ${expected}`
+        : parent.size !== footer.currentSize
+          ? `it holds ${parent.size} bytes and the child ${footer.currentSize}`
+          : undefined;
+    if (problem) {
+      await parent.close();
+      throw new DiskError('EFORMAT', `${file.path}: ${parent.path} is not the parent of this differencing VHD: ${problem}`);
+    }
+    return new VhdSource(file, footer, 'vhd', footer.currentSize, layout, parent);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -129,9 +163,20 @@ export class VhdSource implements BlockSource {
     } else {
       const { entries, blockSize, bitmapBytes } = this.bat;
       for (const { block, within, at, length: take } of blockSpans(offset, end, blockSize)) {
-        const sector = entries[block] ?? 0xffffffff;
-        if (sector !== 0xffffffff) out.set(await this.file.read(sector * 512 + bitmapBytes + within, take), at - offset);
-        // unallocated blocks read as zeros
+        const sector = entries[block] ?? UNALLOCATED;
+        const data = sector * 512 + bitmapBytes;
+        if (!this.parent) {
+          if (sector !== UNALLOCATED) out.set(await this.file.read(data + within, take), at - offset);
+          continue; // unallocated blocks of a dynamic disk read as zeros
+        }
+        if (sector === UNALLOCATED) {
+          out.set(await this.parent.read(at, take), at - offset);
+          continue;
+        }
+        // Differencing: bit set (MSB-first) means the child holds the sector.
+        const bitmap = await this.file.read(sector * 512, bitmapBytes);
+        const present = (s: number): boolean => (((bitmap[s >> 3] ?? 0) >> (7 - (s & 7))) & 1) === 1;
+        await readMixed(out, offset, { blockStart: at - within, within, length: take }, 512, present, (w, n) => this.file.read(data + w, n), this.parent);
       }
     }
     this.read_ += out.length;
@@ -148,8 +193,8 @@ export class VhdSource implements BlockSource {
     const { entries, blockSize, bitmapBytes } = this.bat;
     const pieces: Array<{ virtual: number; file: number; length: number }> = [];
     for (const { block, within, at, length: take } of blockSpans(offset, offset + length, blockSize)) {
-      const sector = entries[block] ?? 0xffffffff;
-      if (sector === 0xffffffff) return { pieces, problem: `VHD block ${block} is not allocated; gptdoctor writes only into blocks that already hold data` };
+      const sector = entries[block] ?? UNALLOCATED;
+      if (sector === UNALLOCATED) return { pieces, problem: `VHD block ${block} is not allocated; gptdoctor writes only into blocks that already hold data` };
       const bitmap = await this.file.read(sector * 512, bitmapBytes);
       for (let s = Math.floor(within / 512); s <= Math.floor((within + take - 1) / 512); s++) {
         if (!(((bitmap[s >> 3] ?? 0) >> (7 - (s & 7))) & 1)) return { pieces, problem: `sector ${s} of VHD block ${block} is marked unwritten in its bitmap; gptdoctor does not change bitmaps` };
@@ -178,10 +223,31 @@ export class VhdSource implements BlockSource {
 
   async close(): Promise<void> {
     await this.file.close();
+    await this.parent?.close();
   }
 }
 
-async function readDynamic(file: FileSource, footer: VhdFooter): Promise<{ entries: Uint32Array; blockSize: number; bitmapBytes: number }> {
+/**
+ * The parent paths a differencing VHD stores, in the order to try them: the `W2ru` (relative)
+ * and `W2ku` (absolute) locators, UTF-16LE as Hyper-V writes them, a `MacX` file URL, and last
+ * the bare parent name of the dynamic header (UTF-16BE).
+ */
+async function parentPaths(file: FileSource, header: Uint8Array): Promise<string[]> {
+  const byCode = new Map<string, string>();
+  for (let slot = 0; slot < 8; slot++) {
+    const e = 576 + slot * 24;
+    const code = ascii(header, e, 4);
+    const length = be32(header, e + 8);
+    const at = Number(be64(header, e + 16));
+    if (!['W2ru', 'W2ku', 'MacX'].includes(code) || length === 0 || length > 64 * 1024 || !Number.isSafeInteger(at) || at + length > file.size) continue;
+    const bytes = await file.read(at, length);
+    byCode.set(code, new TextDecoder(code === 'MacX' ? 'utf-8' : 'utf-16le').decode(bytes));
+  }
+  const name = new TextDecoder('utf-16be').decode(header.subarray(64, 576)).replace(/\0.*$/s, '');
+  return [byCode.get('W2ru'), byCode.get('W2ku'), byCode.get('MacX'), name].filter((p): p is string => Boolean(p));
+}
+
+async function readDynamic(file: FileSource, footer: VhdFooter): Promise<DynamicLayout> {
   const headerOffset = Number(footer.dataOffset);
   if (!Number.isSafeInteger(headerOffset) || headerOffset + 1024 > file.size) throw new DiskError('EFORMAT', `${file.path}: VHD dynamic header offset is past the end of the file`);
   const h = await file.read(headerOffset, 1024);
@@ -199,5 +265,5 @@ async function readDynamic(file: FileSource, footer: VhdFooter): Promise<{ entri
   const entries = new Uint32Array(raw.length / 4);
   for (let i = 0; i < entries.length; i++) entries[i] = be32(raw, i * 4);
   const bitmapBytes = Math.ceil(blockSize / 512 / 8 / 512) * 512;
-  return { entries, blockSize, bitmapBytes };
+  return { entries, blockSize, bitmapBytes, header: h };
 }

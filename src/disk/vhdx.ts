@@ -2,6 +2,7 @@ import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
 import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans } from './block-spans.js';
+import { readMixed, type ParentOpener } from './differencing.js';
 import type { FileSource } from './file-source.js';
 import { overlayReader, replayLog, type LogReplay } from './vhdx-log.js';
 
@@ -13,6 +14,9 @@ type Reader = Pick<FileSource, 'read' | 'path' | 'size'>;
  * number is current), two region tables locating the BAT and the metadata, metadata items for
  * block size, virtual size and sector sizes, and a BAT whose payload entries are interleaved with
  * one sector-bitmap entry per chunk. Everything little-endian; checksums are CRC-32C.
+ * A differencing VHDX (HasParent) reads NOT_PRESENT blocks from its parent and PARTIALLY_PRESENT
+ * ones sector by sector through its chunk's sector bitmap (LSB-first, 1 = in this file); the
+ * parent is found through the parent locator and must carry the DataWriteGuid it names.
  */
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -28,6 +32,10 @@ const ITEM = {
 } as const;
 const KNOWN_ITEMS = new Set<string>(Object.values(ITEM));
 const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
+/** LocatorType of a VHDX parent locator ([MS-VHDX] §2.6.2.6). */
+const VHDX_PARENT_LOCATOR = 'B04AEFB7-D19E-4A81-B789-25B8E9445913';
+/** Sector-bitmap block state: present. */
+const SB_PRESENT = 6;
 
 /** Payload block states ([MS-VHDX] §2.5.1.1). */
 export const BLOCK = { NOT_PRESENT: 0, UNDEFINED: 1, ZERO: 2, UNMAPPED: 3, FULLY_PRESENT: 6, PARTIALLY_PRESENT: 7 } as const;
@@ -96,6 +104,8 @@ interface Geometry {
   logicalSectorSize: number;
   physicalSectorSize: number;
   chunkRatio: number;
+  /** Key/value pairs of a differencing disk's parent locator. */
+  parentLocator?: Map<string, string>;
 }
 
 export class VhdxSource implements BlockSource {
@@ -114,6 +124,8 @@ export class VhdxSource implements BlockSource {
     private readonly bat: Uint8Array,
     /** The log replayed at open, when the header named one. */
     readonly replay?: LogReplay,
+    /** The parent of a differencing VHDX. */
+    private readonly parent?: BlockSource,
   ) {}
 
   get path(): string {
@@ -135,7 +147,13 @@ export class VhdxSource implements BlockSource {
     return this.file.writable;
   }
 
-  static async open(file: FileSource): Promise<VhdxSource> {
+  /** Differencing disks only: the parent, and where it was found. */
+  get containerInfo(): Record<string, string | number> | undefined {
+    return this.parent ? { type: 'differencing', parent: this.parent.path } : undefined;
+  }
+
+  /** `openParent` opens a differencing disk's parent from the paths its locator stores. */
+  static async open(file: FileSource, openParent?: ParentOpener): Promise<VhdxSource> {
     const fail = (why: string): never => {
       throw new DiskError('EFORMAT', `${file.path}: ${why}`);
     };
@@ -155,17 +173,35 @@ export class VhdxSource implements BlockSource {
     const metaRegion = regions.get(REGION_METADATA) ?? fail('no metadata region');
     for (const r of [batRegion, metaRegion]) if (r.offset < MiB || r.offset + r.length > reader.size) fail('a VHDX region lies outside the file');
     const geometry = await readMetadata(reader, metaRegion.offset, metaRegion.length, fail);
-    if (geometry.hasParent) fail('this is a differencing VHDX; reading through its parent is not supported yet');
     const blocks = Math.ceil(geometry.virtualSize / geometry.blockSize);
-    const entries = blocks + Math.floor((blocks - 1) / geometry.chunkRatio);
+    // Differencing files also need the sector-bitmap entry that closes the last chunk.
+    const entries = geometry.hasParent ? Math.ceil(blocks / geometry.chunkRatio) * (geometry.chunkRatio + 1) : blocks + Math.floor((blocks - 1) / geometry.chunkRatio);
     if (entries * 8 > batRegion.length) fail(`the BAT region (${batRegion.length} bytes) is too small for ${entries} entries`);
     const bat = await reader.read(batRegion.offset, entries * 8);
-    return new VhdxSource(file, reader, header, geometry, bat, replay);
+    if (!geometry.hasParent) return new VhdxSource(file, reader, header, geometry, bat, replay);
+    if (!openParent) return fail('this is a differencing VHDX and no way to open its parent was given');
+    const locator = geometry.parentLocator ?? fail('this differencing VHDX has no parent locator');
+    const parent = await openParent(['relative_path', 'volume_path', 'absolute_win32_path'].map((k) => locator.get(k)).filter((p): p is string => Boolean(p)));
+    const problem = parentMismatch(parent, locator, geometry);
+    if (problem) {
+      await parent.close();
+      fail(`${parent.path} is not the parent of this differencing VHDX: ${problem}`);
+    }
+    return new VhdxSource(file, reader, header, geometry, bat, replay, parent);
   }
 
   /** State and file offset of the payload block holding virtual block `b`. */
   blockEntry(b: number): { state: number; fileOffset: number } {
-    const index = b + Math.floor(b / this.geometry.chunkRatio);
+    return this.batEntry(b + Math.floor(b / this.geometry.chunkRatio));
+  }
+
+  /** The sector-bitmap entry of the chunk holding virtual block `b`: after its chunkRatio payload entries. */
+  private bitmapEntry(b: number): { state: number; fileOffset: number } {
+    const chunk = Math.floor(b / this.geometry.chunkRatio);
+    return this.batEntry(chunk * (this.geometry.chunkRatio + 1) + this.geometry.chunkRatio);
+  }
+
+  private batEntry(index: number): { state: number; fileOffset: number } {
     if ((index + 1) * 8 > this.bat.length) return { state: BLOCK.NOT_PRESENT, fileOffset: 0 };
     const lo = view(this.bat).getUint32(index * 8, true);
     const hi = view(this.bat).getUint32(index * 8 + 4, true);
@@ -179,11 +215,34 @@ export class VhdxSource implements BlockSource {
     for (const { block, within, at, length: take } of blockSpans(offset, end, this.geometry.blockSize)) {
       const { state, fileOffset } = this.blockEntry(block);
       if (state === BLOCK.FULLY_PRESENT) out.set(await this.reader.read(fileOffset + within, take), at - offset);
-      else if (state === BLOCK.PARTIALLY_PRESENT) throw new DiskError('EFORMAT', `${this.path}: block ${block} is PARTIALLY_PRESENT in a non-differencing VHDX (corrupt BAT)`);
-      // NOT_PRESENT, UNDEFINED, ZERO, UNMAPPED read as zeros
+      else if (state === BLOCK.NOT_PRESENT && this.parent) out.set(await this.parent.read(at, take), at - offset);
+      else if (state === BLOCK.PARTIALLY_PRESENT) {
+        if (!this.parent) throw new DiskError('EFORMAT', `${this.path}: block ${block} is PARTIALLY_PRESENT in a non-differencing VHDX (corrupt BAT)`);
+        await this.readPartial(out, offset, block, within, take, fileOffset);
+      }
+      // UNDEFINED, ZERO, UNMAPPED (and NOT_PRESENT without a parent) read as zeros
     }
     this.read_ += out.length;
     return out;
+  }
+
+  /** A PARTIALLY_PRESENT block: the chunk's sector bitmap says, per sector, child (1) or parent (0). */
+  private async readPartial(out: Uint8Array, outStart: number, block: number, within: number, take: number, fileOffset: number): Promise<void> {
+    const ss = this.geometry.logicalSectorSize;
+    const sb = this.bitmapEntry(block);
+    if (sb.state !== SB_PRESENT) throw new DiskError('EFORMAT', `${this.path}: block ${block} is PARTIALLY_PRESENT but its chunk has no sector bitmap (corrupt BAT)`);
+    // Bit (s mod 8) of byte (s div 8), counting sectors from the start of the chunk.
+    const firstSector = (block % this.geometry.chunkRatio) * (this.geometry.blockSize / ss) + Math.floor(within / ss);
+    const lastSector = (block % this.geometry.chunkRatio) * (this.geometry.blockSize / ss) + Math.floor((within + take - 1) / ss);
+    const byteFrom = firstSector >> 3;
+    const bits = await this.reader.read(sb.fileOffset + byteFrom, (lastSector >> 3) - byteFrom + 1);
+    const blockFirst = (block % this.geometry.chunkRatio) * (this.geometry.blockSize / ss);
+    const present = (s: number): boolean => {
+      const chunkSector = blockFirst + s;
+      return (((bits[(chunkSector >> 3) - byteFrom] ?? 0) >> (chunkSector & 7)) & 1) === 1;
+    };
+    const blockStart = block * this.geometry.blockSize;
+    await readMixed(out, outStart, { blockStart, within, length: take }, ss, present, (w, n) => this.reader.read(fileOffset + w, n), this.parent!);
   }
 
   /** File locations of a virtual range; every block it touches must be FULLY_PRESENT. */
@@ -257,6 +316,7 @@ export class VhdxSource implements BlockSource {
 
   async close(): Promise<void> {
     await this.file.close();
+    await this.parent?.close();
   }
 }
 
@@ -317,5 +377,51 @@ async function readMetadata(file: Reader, offset: number, length: number, fail: 
   if (logicalSectorSize !== 512 && logicalSectorSize !== 4096) fail(`VHDX logical sector size ${logicalSectorSize} is not 512 or 4096`);
   if (!Number.isSafeInteger(virtualSize) || virtualSize <= 0 || virtualSize > 64 * 1024 * 1024 * MiB) fail('VHDX virtual size is invalid');
   const chunkRatio = (2 ** 23 * logicalSectorSize) / blockSize;
-  return { blockSize, hasParent, virtualSize, logicalSectorSize, physicalSectorSize, chunkRatio };
+  const locator = items.get(ITEM.PARENT_LOCATOR);
+  const parentLocator = hasParent && locator ? decodeParentLocator(locator, fail) : undefined;
+  return { blockSize, hasParent, virtualSize, logicalSectorSize, physicalSectorSize, chunkRatio, ...(parentLocator ? { parentLocator } : {}) };
+}
+
+/**
+ * The parent locator item: LocatorType GUID, a reserved u16, KeyValueCount u16, then entries of
+ * (u32 KeyOffset, u32 ValueOffset, u16 KeyLength, u16 ValueLength), offsets from the item start,
+ * keys and values UTF-16LE without terminators.
+ */
+function decodeParentLocator(item: Uint8Array, fail: (why: string) => never): Map<string, string> {
+  if (item.length < 20) fail('the VHDX parent locator is truncated');
+  const type = decodeGuid(item, 0);
+  if (type !== VHDX_PARENT_LOCATOR) fail(`the VHDX parent locator has an unknown type ${type}`);
+  const count = view(item).getUint16(18, true);
+  if (20 + count * 12 > item.length) fail('the VHDX parent locator entries run past the item');
+  const utf16 = new TextDecoder('utf-16le');
+  const text = (offset: number, length: number): string => {
+    if (length === 0 || offset + length > item.length) fail('a VHDX parent locator entry points outside the item');
+    return utf16.decode(item.subarray(offset, offset + length));
+  };
+  const pairs = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    const e = 20 + i * 12;
+    const v = view(item);
+    pairs.set(text(v.getUint32(e, true), v.getUint16(e + 8, true)), text(v.getUint32(e + 4, true), v.getUint16(e + 10, true)));
+  }
+  return pairs;
+}
+
+/**
+ * Why `parent` cannot be this child's parent, if it cannot: a VHDX whose current DataWriteGuid
+ * is the locator's parent_linkage (or a non-zero parent_linkage2, used during merges), with the
+ * same virtual size and logical sector size. Any write to a parent changes its DataWriteGuid,
+ * which is how a stale chain is caught.
+ */
+function parentMismatch(parent: BlockSource, locator: Map<string, string>, geometry: Geometry): string | undefined {
+  if (!(parent instanceof VhdxSource)) return `it is a ${parent.format} image, not a VHDX`;
+  const norm = (g: string | undefined): string => (g ?? '').replace(/[{}]/g, '').toUpperCase();
+  const linkages = [norm(locator.get('parent_linkage')), norm(locator.get('parent_linkage2'))].filter((g) => g && g !== ZERO_GUID);
+  if (!linkages.length) return 'the child names no parent_linkage';
+  if (!linkages.includes(parent.header.dataWriteGuid.toUpperCase())) {
+    return `its DataWriteGuid is {${parent.header.dataWriteGuid.toLowerCase()}} and the child expects ${locator.get('parent_linkage')} (the parent was changed after the child was made, or it is another disk)`;
+  }
+  if (parent.size !== geometry.virtualSize) return `it holds ${parent.size} bytes and the child ${geometry.virtualSize}`;
+  if (parent.declaredSectorSize !== geometry.logicalSectorSize) return `its sectors are ${parent.declaredSectorSize} bytes and the child's ${geometry.logicalSectorSize}`;
+  return undefined;
 }

@@ -60,3 +60,12 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Whether Debian's python3 can import `module` (python3-libvhdi gives pyvhdi); like haveTools in CI. */
+export function havePythonModule(module: string, debianPackage: string): boolean {
+  if (spawnSync('/usr/bin/python3', ['-c', `import ${module}`]).status === 0) return true;
+  const message = `missing Python module ${module} (apt-get install ${debianPackage})`;
+  if (process.env.CI) throw new Error(message);
+  console.warn(`skipping: ${message}`);
+  return false;
+}
