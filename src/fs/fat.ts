@@ -33,6 +33,8 @@ export interface FatVolume {
 }
 
 /** Largest FAT read into memory; a FAT32 of 2 TiB with 32 KiB clusters needs 256 MiB, so cap at 64 MiB. */
+/** Typed arrays use the host's byte order; FAT is little-endian. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const MAX_FAT_BYTES = 64 * 1024 * 1024;
 /** A directory with more entries than FAT allows (65,536) is damaged; stop there. */
 const MAX_DIR_ENTRIES = 65536;
@@ -135,12 +137,24 @@ class FatReader {
       for (let c = 2; c < end; c++) if (this.entry(fat, c) === 0) free++;
       return free;
     }
-    // FAT16/32: walk the table as whole words (FAT32 entries use only their low 28 bits).
-    const view = new DataView(fat.buffer, fat.byteOffset, fat.byteLength);
+    // FAT16/32: walk the table as whole words (FAT32 entries use only their low 28 bits). A
+    // FAT32 ESP's table is up to a few MiB; a typed-array view counts it several times faster
+    // than a DataView, and reads FAT's little-endian words directly on little-endian hosts.
     const width = this.bpb.kind === 'fat16' ? 2 : 4;
     const last = Math.min(end, Math.floor(fat.byteLength / width));
-    if (width === 2) for (let c = 2; c < last; c++) free += view.getUint16(c * 2, true) === 0 ? 1 : 0;
-    else for (let c = 2; c < last; c++) free += (view.getUint32(c * 4, true) & 0x0fffffff) === 0 ? 1 : 0;
+    if (!LITTLE_ENDIAN_HOST) {
+      const view = new DataView(fat.buffer, fat.byteOffset, fat.byteLength);
+      for (let c = 2; c < last; c++) if ((width === 2 ? view.getUint16(c * 2, true) : view.getUint32(c * 4, true) & 0x0fffffff) === 0) free++;
+      return free;
+    }
+    const aligned = fat.byteOffset % width === 0 ? fat : fat.slice();
+    if (width === 2) {
+      const words = new Uint16Array(aligned.buffer, aligned.byteOffset, last);
+      for (let c = 2; c < last; c++) if (words[c] === 0) free++;
+    } else {
+      const words = new Uint32Array(aligned.buffer, aligned.byteOffset, last);
+      for (let c = 2; c < last; c++) if ((words[c]! & 0x0fffffff) === 0) free++;
+    }
     return free;
   }
 
