@@ -15,6 +15,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // V8 checks a code cache against its own version and the source's length, not its content, so
 // the bundle's first line carries a build id and bin/gptdoctor.js uses a cache only with that id.
 const buildId = randomBytes(8).toString('hex');
+const { version } = JSON.parse((await import('node:fs')).readFileSync(`${root}package.json`, 'utf8'));
 
 await build({
   entryPoints: [`${root}dist/cli/main.js`],
@@ -28,7 +29,7 @@ await build({
   // import() of Node built-ins becomes require(): the bundle runs in a vm.Script (for its code
   // cache), where a real import() has no loader.
   supported: { 'dynamic-import': false },
-  define: { 'import.meta.url': '__bundleUrl' },
+  define: { 'import.meta.url': '__bundleUrl', __GPTDOCTOR_VERSION__: JSON.stringify(version) },
   banner: { js: `// gptdoctor build ${buildId}\nconst __bundleUrl = require('node:url').pathToFileURL(__filename).href;` },
   logLevel: 'warning',
 });

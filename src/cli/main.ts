@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { reportError } from './errors.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** Set by the bundlers (scripts/bundle.js, scripts/build-sea.js); a single executable has no package.json beside it. */
+declare const __GPTDOCTOR_VERSION__: string | undefined;
+const VERSION =
+  typeof __GPTDOCTOR_VERSION__ === 'string'
+    ? __GPTDOCTOR_VERSION__
+    : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /**
  * The command line. Each command's module is imported only when that command runs, so

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { DiskError, type BlockSource } from './block-source.js';
+import { embeddedAddonFile } from './embedded-addon.js';
 
 /** The napi-rs addon's surface (native/index.d.ts types its async results as unknown). */
 interface NativeDevice {
@@ -33,11 +34,27 @@ interface NativeAddon {
 
 let addon: NativeAddon | undefined;
 
-/** Loads native/ (built by `npm ci` when cargo is present, or `npm run build:native`). */
+/**
+ * Loads native/ (built by `npm ci` when cargo is present, or `npm run build:native`), or in a
+ * single executable the copy embedded in it.
+ */
 export function loadAddon(): NativeAddon {
   if (addon) return addon;
+  const embedded = embeddedAddonFile();
+  if (embedded === '') {
+    throw new DiskError(
+      'ENOADDON',
+      'raw devices need the native addon, and this gptdoctor executable was built without it; rebuild it with `node scripts/build-sea.js --addon <gptdoctor.*.node>`. Image files work without it.',
+    );
+  }
   try {
-    addon = createRequire(import.meta.url)('../../native/index.js') as NativeAddon;
+    if (embedded) {
+      const module = { exports: {} };
+      process.dlopen(module, embedded);
+      addon = module.exports as NativeAddon;
+    } else {
+      addon = createRequire(import.meta.url)('../../native/index.js') as NativeAddon;
+    }
     return addon;
   } catch (err) {
     throw new DiskError(
