@@ -18,7 +18,8 @@ describe('command line', () => {
     for (const cmd of ['inspect', 'check', 'scan', 'set', 'repair', 'undo', 'recover', 'drives']) {
       const r = gptdoctor([cmd, '--help']);
       expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(/Example/);
+      expect(r.stdout).toMatch(/Examples:\n  gptdoctor /);
+      expect(r.stdout).toMatch(/Exit status: 0 /);
     }
     expect(gptdoctor(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });

@@ -1,9 +1,13 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // The package's own entry point (dist/, built by `npm ci`), exactly as a user imports it.
 import { applyPlan, checkDisk, inspect, loadGpt, openDisk, planSet } from 'gptdoctor';
 import { fixtureFile, sha256File } from './helpers/images.js';
-import { tempDir } from './helpers/tools.js';
+import { haveTools, tempDir } from './helpers/tools.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
 
 describe('library API', () => {
   const dir = tempDir();
@@ -24,5 +28,29 @@ describe('library API', () => {
     expect(result.problems).toEqual([]);
     expect(sha256File(file)).not.toBe(before);
     expect((await checkDisk(file)).ok).toBe(true);
+  });
+});
+
+describe.runIf(haveTools('qemu-img', 'sgdisk'))('README', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it("the Library section's example runs as written, on a VHDX and a raw image", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Library\n'));
+    const example = /```js\n([\s\S]*?)```/.exec(section)![1]!;
+    const raw = fixtureFile('windows-esp-basic', dir.path);
+    const vhdx = join(dir.path, 'disk.vhdx');
+    execFileSync('qemu-img', ['convert', '-O', 'vhdx', raw, vhdx]);
+    copyFileSync(raw, join(dir.path, 'disk.img'));
+    // Imported from the built package, as a user would after `npm install gptdoctor`.
+    writeFileSync(join(dir.path, 'example.mjs'), example.replace("from 'gptdoctor'", `from ${JSON.stringify(join(ROOT, 'dist/index.js'))}`));
+    const result = spawnSync(process.execPath, ['example.mjs'], { cwd: dir.path, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^primary \[/);
+    expect(result.stdout).toMatch(/error esp-type/);
+    expect(result.status).toBe(1); // the check found the error before the fix
+    expect(existsSync(join(dir.path, 'disk.img.undo.json'))).toBe(true);
+    expect(execFileSync('sgdisk', ['-i', '1', join(dir.path, 'disk.img')], { encoding: 'utf8' })).toMatch(/C12A7328-F81F-11D2-BA4B-00A0C93EC93B/);
   });
 });

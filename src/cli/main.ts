@@ -41,7 +41,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         'When the primary copy is damaged the table comes from the backup, and the output says so.\n' +
         'The sector size is found by looking for a valid header at 512, 4096, 1024 and 2048 bytes.',
     )
-    .argument('<disk>', 'disk image (.img/.raw/.bin, gzip-compressed images too) or device')
+    .argument('<disk>', 'disk image (raw, gzip-compressed, VHD, VHDX, qcow2 or VMDK) or device')
     .option('--json', 'print one JSON object (see README: JSON output)')
     .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
     .option('--hexdump', 'also show the raw MBR and header sectors with the decoded fields beside them')
@@ -164,7 +164,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--force', 'restore even if the disk changed since')
     .option('--disk <path>', 'the disk, when it moved since the undo file was written')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  gptdoctor undo disk.img.gptdoctor-undo-20261124T120000Z.json --yes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gptdoctor undo disk.img.gptdoctor-undo-20261124T120000Z.json\n  gptdoctor undo --yes disk.img.gptdoctor-undo-20261124T120000Z.json\n' +
+        '  gptdoctor undo --disk /dev/sdb sdb.gptdoctor-undo-20261124T120000Z.json --yes\n\n' +
+        'Exit status: 0 restored and verified (or nothing to restore), 2 refused or failed.',
+    )
     .action(run(async (opts: { json?: boolean }, file = '') => (await import('./undo.js')).runUndo(file, opts)));
 
   writeOptions(
