@@ -22,6 +22,10 @@ const FORMATS: Array<[string, string[], string]> = [
   ['qcow2-compressed', ['-c', '-O', 'qcow2', '-o', 'cluster_size=4096'], 'qcow2'],
   ['vmdk-sparse', ['-O', 'vmdk', '-o', 'subformat=monolithicSparse'], 'vmdk'],
   ['vmdk-stream', ['-O', 'vmdk', '-o', 'subformat=streamOptimized'], 'vmdk'],
+  ['vmdk-zeroed-grains', ['-O', 'vmdk', '-o', 'subformat=monolithicSparse,zeroed_grain=on'], 'vmdk'],
+  ['vmdk-flat', ['-O', 'vmdk', '-o', 'subformat=monolithicFlat'], 'vmdk'],
+  ['vmdk-split-flat', ['-O', 'vmdk', '-o', 'subformat=twoGbMaxExtentFlat'], 'vmdk'],
+  ['vmdk-split-sparse', ['-O', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse'], 'vmdk'],
 ];
 
 describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
@@ -106,7 +110,7 @@ describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
     expect(r.stderr).toMatch(/backing file .*gone\.qcow2 is missing/);
   });
 
-  it('refuses, with a reason, a VHDX whose log is named but missing, a truncated VHDX, and a split VMDK', async () => {
+  it('refuses, with a reason, a VHDX whose log is named but missing, and a truncated VHDX', async () => {
     const raw = fixtureFile('linux', dir.path);
     const pending = convert(raw, ['-O', 'vhdx'], 'pending.vhdx');
     const bytes = new Uint8Array(readFileSync(pending));
@@ -125,11 +129,6 @@ describe.runIf(haveTools('qemu-img'))('VHD and VHDX containers', () => {
     r = gptdoctor(['check', cut]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^gptdoctor: .*cut\.vhdx/);
-
-    const vmdk = convert(raw, ['-O', 'vmdk', '-o', 'subformat=twoGbMaxExtentFlat'], 'split.vmdk');
-    r = gptdoctor(['inspect', '--json', vmdk]);
-    expect(r.status).toBe(2);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'EFORMAT', message: expect.stringMatching(/descriptor file/) });
   });
 });
 

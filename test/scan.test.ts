@@ -1,6 +1,7 @@
-import { gptdoctor } from './helpers/cli.js';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { gptdoctor } from './helpers/cli.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureBytes, sfdiskImage } from './helpers/images.js';
 import { haveTools, tempDir } from './helpers/tools.js';
@@ -36,5 +37,38 @@ describe.runIf(haveTools('sfdisk'))('scan of a directory of 1,000 images', () =>
     expect(r.stderr).toMatch(/unreadable\s+5/);
     expect(r.stderr).toMatch(/10\s+image-truncated/);
     expect(r.status).toBe(2);
+  });
+});
+
+describe.runIf(haveTools('qemu-img'))('scan of a mixed image library', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('scans each VMDK once through its descriptor, leaves out its extent files and undo journals, and still scans an extent named outright', () => {
+    const library = join(dir.path, 'library');
+    mkdirSync(library);
+    const raw = join(dir.path, 'esp.raw');
+    writeFileSync(raw, fixtureBytes('windows-esp-basic'));
+    for (const [name, args] of [
+      ['split.vmdk', ['-O', 'vmdk', '-o', 'subformat=twoGbMaxExtentSparse']],
+      ['flat.vmdk', ['-O', 'vmdk', '-o', 'subformat=monolithicFlat']],
+      ['disk.vhdx', ['-O', 'vhdx']],
+      ['disk.qcow2', ['-O', 'qcow2']],
+    ] as const) {
+      execFileSync('qemu-img', ['convert', '-f', 'raw', ...args, raw, join(library, name)]);
+    }
+    writeFileSync(join(library, 'disk.vhdx.gptdoctor-undo-20261124T120000Z.json'), '{}');
+    const r = gptdoctor(['scan', '--json', library]);
+    const paths = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { source: { path: string; format: string }; findings: Array<{ code: string }> }));
+    expect(paths.map((l) => basename(l.source.path))).toEqual(['disk.qcow2', 'disk.vhdx', 'flat.vmdk', 'split.vmdk']);
+    expect(paths.map((l) => l.source.format)).toEqual(['qcow2', 'vhdx', 'vmdk', 'vmdk']);
+    for (const line of paths) expect(line.findings.map((f) => f.code)).toContain('esp-type');
+    expect(r.stderr).toMatch(/Left out 3 files that belong to other images/);
+    expect(r.stderr).toMatch(/flat-flat\.vmdk: an extent of flat\.vmdk/);
+    expect(r.stderr).toMatch(/split-s001\.vmdk: an extent of split\.vmdk/);
+    expect(r.stderr).toMatch(/undo-20261124T120000Z\.json: a gptdoctor undo journal/);
+    expect(r.status).toBe(1);
+    const alone = gptdoctor(['scan', '--json', join(library, 'split-s001.vmdk')]);
+    expect(alone.stdout.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -45,7 +45,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON object (see README: JSON output)')
     .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
     .option('--hexdump', 'also show the raw MBR and header sectors with the decoded fields beside them')
-    .option('--parent <path>', 'the parent of a differencing VHD/VHDX, when it is not where the child says')
+    .option('--parent <path>', 'the parent of a differencing VHD/VHDX or VMDK snapshot, when it is not where the child says')
     .addHelpText('after', '\nExamples:\n  gptdoctor inspect disk.img\n  gptdoctor inspect --hexdump evidence.img\n  gptdoctor inspect --json disk.img | jq .partitions\n  gptdoctor inspect --sector-size 4096 4kn.img\n\nExit status: 0 a valid GPT was found, 1 no valid GPT, 2 could not read the disk.')
     .action(run(async (opts: { json?: boolean; sectorSize?: string; hexdump?: boolean }, disk = '') => (await import('./inspect.js')).runInspect(disk, opts)));
 
@@ -64,7 +64,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--profile <name>', 'auto (default: Windows rules only on disks with Windows boot evidence), windows, uefi or structure', 'auto')
     .option('--fail-on <severity>', 'exit 1 on errors only (default) or on warnings too', 'error')
     .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
-    .option('--parent <path>', 'the parent of a differencing VHD/VHDX, when it is not where the child says')
+    .option('--parent <path>', 'the parent of a differencing VHD/VHDX or VMDK snapshot, when it is not where the child says')
     .addHelpText(
       'after',
       '\nExamples:\n  gptdoctor check disk.img\n  gptdoctor check --profile windows --json disk.img\n  gptdoctor check --fail-on warning /dev/sdb\n  gptdoctor check snapshot.avhdx --parent /mnt/vms/base.vhdx\n\n' +
@@ -107,7 +107,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--undo-file <file>', 'where to keep the undo journal (default: next to the image, or the current directory for devices)')
       .option('--json', 'print the plan and the result as JSON')
       .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
-      .option('--parent <path>', 'the parent of a differencing VHD/VHDX, when it is not where the child says');
+      .option('--parent <path>', 'the parent of a differencing VHD/VHDX or VMDK snapshot, when it is not where the child says');
 
   writeOptions(
     program

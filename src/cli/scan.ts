@@ -1,6 +1,7 @@
 import { parseSectorSize, UsageError } from './errors.js';
 import { parseFailOn, parseProfile } from './check.js';
 import { expandPaths } from '../scan/expand-paths.js';
+import type { ImagePart } from '../scan/image-parts.js';
 import { scanDisks, type ScanResult } from '../scan/scan.js';
 import { SEVERITY_RANK } from '../check/finding.js';
 import { colorizer, table } from './format.js';
@@ -27,8 +28,8 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   const sectorSize = parseSectorSize(options.sectorSize);
   const jobs = options.jobs === undefined ? 8 : Number(options.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256 (got ${options.jobs})`);
-  const paths = await expandPaths(args);
-  if (!paths.length) throw new UsageError('nothing to scan: no files matched');
+  const { files: paths, parts } = await expandPaths(args);
+  if (!paths.length) throw new UsageError(parts.length ? `nothing to scan: the ${parts.length} files found are parts of other images` : 'nothing to scan: no files matched');
 
   const progress = process.stderr.isTTY ? process.stderr : undefined;
   const counts: Record<Outcome, number> = { ok: 0, warnings: 0, errors: 0, unreadable: 0 };
@@ -45,7 +46,7 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
     if (progress) progress.write(progressBar(done, paths.length, started));
   }
   if (progress) progress.write('\r\x1b[K');
-  process.stderr.write(summary(counts, codes, paths.length, Date.now() - started) + '\n');
+  process.stderr.write(summary(counts, codes, paths.length, Date.now() - started, parts) + '\n');
   return counts.unreadable ? 2 : counts.errors || (failOn === 'warning' && counts.warnings) ? 1 : 0;
 }
 
@@ -69,7 +70,7 @@ function progressBar(done: number, total: number, started: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} images, ${rate.toFixed(0)}/s`;
 }
 
-function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number): string {
+function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number, parts: readonly ImagePart[]): string {
   const paint = colorizer(process.stderr);
   const lines = [
     paint('bold', `Scanned ${total} image${total === 1 ? '' : 's'} in ${(ms / 1000).toFixed(2)} s`),
@@ -84,6 +85,11 @@ function summary(counts: Record<Outcome, number>, codes: Map<string, number>, to
   if (common.length) {
     lines.push('Most common findings:');
     lines.push(...table(common.map(([code, n]) => [String(n), code]), 'r').map((l) => '  ' + l));
+  }
+  if (parts.length) {
+    lines.push(`Left out ${parts.length} file${parts.length === 1 ? '' : 's'} that belong to other images (name one to scan it anyway):`);
+    for (const part of parts.slice(0, 5)) lines.push(`  ${part.path}: ${part.partOf}`);
+    if (parts.length > 5) lines.push(`  … and ${parts.length - 5} more`);
   }
   return lines.join('\n');
 }

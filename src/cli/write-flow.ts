@@ -16,7 +16,7 @@ export interface WriteFlags {
   dryRun?: boolean;
   yes?: boolean;
   undoFile?: string;
-  /** The parent of a differencing VHD/VHDX (--parent). */
+  /** The parent of a differencing VHD/VHDX or VMDK snapshot (--parent). */
   parent?: string;
 }
 

@@ -18,8 +18,8 @@ export interface OpenOptions {
   /** Backing files already open above this one (loop detection), for qcow2/VMDK chains. */
   chain?: readonly string[];
   /**
-   * The parent of a differencing VHD/VHDX (--parent), instead of the paths the child stores;
-   * it must still prove to be the parent (Unique Id, DataWriteGuid).
+   * The parent of a differencing VHD/VHDX or a VMDK snapshot (--parent), instead of the paths the
+   * child stores; it must still prove to be the parent (Unique Id, DataWriteGuid, CID).
    */
   parent?: string;
 }
@@ -57,7 +57,8 @@ const CONTAINER_NAMES: Record<ContainerKind, string> = {
 
 /**
  * Opens a disk image or device and returns the BlockSource for the virtual disk inside it.
- * VHD (fixed, dynamic), VHDX, qcow2 (with backing files) and sparse VMDK are read through their
+ * VHD (fixed, dynamic, differencing), VHDX, qcow2 (with backing files) and VMDK (every hosted
+ * layout, snapshots) are read through their
  * own backends; what they cannot read fails with a clear EFORMAT error, never misread as raw.
  */
 export async function openDisk(path: string, options: OpenOptions = {}): Promise<BlockSource> {
@@ -82,8 +83,8 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
       }
       try {
         if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => openBacking(path, backing, options.chain ?? []));
-        if (kind === 'vmdk') return await VmdkSource.open(file);
         const openParent = (stored: readonly string[]): Promise<BlockSource> => openDifferencingParent(path, stored, options);
+        if (kind === 'vmdk') return await VmdkSource.open(file, openParent);
         return kind === 'vhdx' ? await VhdxSource.open(file, openParent) : await VhdSource.open(file, openParent);
       } catch (err) {
         // Anything a parser did not foresee is still a damaged container, never a crash.

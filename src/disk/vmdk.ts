@@ -1,39 +1,32 @@
-import { inflateSync } from 'node:zlib';
+import { stat } from 'node:fs/promises';
 import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans } from './block-spans.js';
-import type { FileSource } from './file-source.js';
+import { parentCandidates, type ParentOpener } from './differencing.js';
+import { FileSource } from './file-source.js';
+import { parseVmdkDescriptor, type ExtentLine, type VmdkDescriptor } from './vmdk-descriptor.js';
+import { isSparseExtent, SparseExtent } from './vmdk-sparse.js';
 
 /**
- * Hosted sparse VMDK (monolithicSparse and streamOptimized), read-only, per VMware's "Virtual
- * Disk Format 5.0" and qemu's block/vmdk.c: little-endian header, a grain directory of grain
- * tables of 32-bit sector offsets; streamOptimized grains are zlib-compressed behind a marker.
- * Snapshots (a parent link) and multi-extent or flat disks are refused with a reason.
+ * VMDK, read-only: every hosted layout (monolithicSparse, streamOptimized, monolithicFlat,
+ * twoGbMaxExtentSparse, twoGbMaxExtentFlat, and ESXi's flat "VMFS" descriptors) and snapshots,
+ * which read what their sparse extents do not hold from the parent named by parentFileNameHint.
+ * A snapshot is read through its parent only when the parent's CID is the one the snapshot
+ * recorded: a parent written to after the snapshot was taken would mix two different disks.
  */
-const GD_AT_END = 0xffff_ffff_ffff_ffffn;
-const FLAG_ZEROED_GTE = 1 << 2;
-const FLAG_COMPRESSED = 1 << 16;
 
-interface SparseHeader {
-  flags: number;
-  capacity: number;
-  grainSize: number;
-  descriptorOffset: number;
-  descriptorSize: number;
-  gtes: number;
-  gdOffset: bigint;
-}
+/** A text descriptor is a few hundred bytes; anything this large is not one. */
+const MAX_DESCRIPTOR = 1024 * 1024;
 
-function decode(h: Uint8Array): SparseHeader {
-  const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
-  return {
-    flags: v.getUint32(8, true),
-    capacity: Number(v.getBigUint64(12, true)),
-    grainSize: Number(v.getBigUint64(20, true)),
-    descriptorOffset: Number(v.getBigUint64(28, true)),
-    descriptorSize: Number(v.getBigUint64(36, true)),
-    gtes: v.getUint32(44, true),
-    gdOffset: v.getBigUint64(56, true),
-  };
+type ExtentData = { kind: 'flat'; file: FileSource; offset: number } | { kind: 'sparse'; extent: SparseExtent } | { kind: 'zero' };
+
+/** An extent at its place on the virtual disk; its file is opened on first read. */
+interface PlacedExtent {
+  start: number;
+  size: number;
+  line: ExtentLine;
+  /** The extent file found on disk (absent for ZERO). */
+  path?: string;
+  data?: ExtentData;
 }
 
 export class VmdkSource implements BlockSource {
@@ -41,94 +34,167 @@ export class VmdkSource implements BlockSource {
   readonly writable = false;
   readonly declaredSectorSize = 512;
   private read_ = 0;
-  private readonly tables = new Map<number, Uint32Array>();
+  private readonly opened = new Map<string, FileSource>();
 
   private constructor(
     private readonly file: FileSource,
-    private readonly header: SparseHeader,
-    private readonly gd: Uint32Array,
-  ) {}
+    private readonly descriptor: VmdkDescriptor,
+    private readonly extents: PlacedExtent[],
+    readonly size: number,
+    private readonly parent?: BlockSource,
+  ) {
+    this.opened.set(file.path, file);
+  }
 
   get path(): string {
     return this.file.path;
   }
-  get size(): number {
-    return this.header.capacity * 512;
-  }
   get bytesRead(): number {
     return this.read_;
   }
+  /** The content ID a snapshot of this disk records as its parentCID. */
+  get cid(): string | undefined {
+    return this.descriptor.cid;
+  }
+  get containerInfo(): Record<string, string | number> {
+    const info: Record<string, string | number> = { createType: this.descriptor.createType ?? 'unknown', extents: this.extents.length };
+    if (this.descriptor.cid) info.cid = this.descriptor.cid;
+    if (this.parent) info.parent = this.parent.path;
+    return info;
+  }
 
-  static async open(file: FileSource): Promise<VmdkSource> {
+  static async open(file: FileSource, openParent: ParentOpener): Promise<VmdkSource> {
     const fail = (why: string): never => {
       throw new DiskError('EFORMAT', `${file.path}: ${why}`);
     };
-    const first = await file.read(0, 512);
-    if (String.fromCharCode(...first.subarray(0, 4)) !== 'KDMV') {
-      fail('this is a VMDK descriptor file: its data lives in other extent files (flat or split VMDK), which gptdoctor does not follow yet');
+    const parse = (text: string): VmdkDescriptor => {
+      try {
+        return parseVmdkDescriptor(text);
+      } catch (err) {
+        return fail(`VMDK descriptor: ${(err as Error).message}`);
+      }
+    };
+    let descriptor: VmdkDescriptor;
+    let extents: PlacedExtent[];
+    if (isSparseExtent(await file.read(0, 4))) {
+      // One sparse extent; its embedded descriptor only matters for a parent.
+      const sparse = await SparseExtent.open(file);
+      const text = await sparse.embeddedDescriptor();
+      descriptor = text ? parse(text) : { extents: [] };
+      const line: ExtentLine = { access: 'RW', sectors: sparse.size / 512, type: 'SPARSE', file: file.path, offset: 0 };
+      extents = [{ start: 0, size: sparse.size, line, path: file.path, data: { kind: 'sparse', extent: sparse } }];
+    } else {
+      if (file.size > MAX_DESCRIPTOR) fail(`a VMDK descriptor of ${file.size} bytes is implausible`);
+      descriptor = parse(new TextDecoder().decode(await file.read(0, file.size)));
+      if (descriptor.extents.length === 0) fail('the VMDK descriptor lists no extents');
+      extents = [];
+      let start = 0;
+      for (const [i, line] of descriptor.extents.entries()) {
+        const what = `extent ${i + 1} (${line.type}${line.file ? ` "${line.file}"` : ''})`;
+        if (line.access === 'NOACCESS') fail(`${what} is marked NOACCESS`);
+        if (!['FLAT', 'VMFS', 'SPARSE', 'ZERO'].includes(line.type)) {
+          fail(`${what}: ${line.type} extents (ESXi snapshots, raw device mappings) are not supported; clone the disk into a hosted format (vmkfstools -i, or qemu-img convert)`);
+        }
+        const size = line.sectors * 512;
+        const path = line.file === undefined ? undefined : await findExtentFile(file.path, line.file);
+        extents.push({ start, size, line, path });
+        start += size;
+        if (!Number.isSafeInteger(start)) fail('the VMDK extents add up to an impossible size');
+      }
     }
-    let header = decode(first);
-    if (header.gdOffset === GD_AT_END) header = decode(await file.read(file.size - 1024, 512)); // streamOptimized footer copy
-    if (header.capacity <= 0 || !Number.isSafeInteger(header.capacity * 512)) fail('VMDK capacity is invalid');
-    if (header.grainSize < 1 || header.grainSize > 2048 || (header.grainSize & (header.grainSize - 1)) !== 0) fail(`VMDK grain size ${header.grainSize} is invalid`);
-    if (header.gtes < 1 || header.gtes > 4096) fail(`VMDK grain tables of ${header.gtes} entries are invalid`);
-    const descriptor = new TextDecoder().decode(await file.read(header.descriptorOffset * 512, Math.min(header.descriptorSize, 128) * 512));
-    const parent = /parentCID\s*=\s*([0-9a-f]+)/i.exec(descriptor)?.[1];
-    if (parent && parent.toLowerCase() !== 'ffffffff') fail('this VMDK is a snapshot of a parent disk; reading through parents is not supported yet');
-    if (/^\s*RW\s+\d+\s+(FLAT|VMFS)\b/im.test(descriptor)) fail('this VMDK has flat extents, which gptdoctor does not follow yet');
-    const gdEntries = Math.ceil(header.capacity / (header.grainSize * header.gtes));
-    const gdOffset = Number(header.gdOffset) * 512;
-    if (gdOffset + gdEntries * 4 > file.size) fail('the VMDK grain directory lies past the end of the file');
-    const raw = await file.read(gdOffset, gdEntries * 4);
-    const gd = new Uint32Array(gdEntries);
-    const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    for (let i = 0; i < gdEntries; i++) gd[i] = v.getUint32(i * 4, true);
-    return new VmdkSource(file, header, gd);
-  }
+    const size = extents.reduce((sum, e) => sum + e.size, 0);
+    if (size <= 0) fail('the VMDK has no capacity');
 
-  private async grainTable(sector: number): Promise<Uint32Array> {
-    let table = this.tables.get(sector);
-    if (!table) {
-      const raw = await this.file.read(sector * 512, this.header.gtes * 4);
-      const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      table = new Uint32Array(this.header.gtes);
-      for (let i = 0; i < raw.length / 4; i++) table[i] = v.getUint32(i * 4, true);
-      if (this.tables.size > 256) this.tables.clear();
-      this.tables.set(sector, table);
+    let parent: BlockSource | undefined;
+    if (descriptor.parentCid) {
+      if (!descriptor.parentFileNameHint) fail(`this VMDK is a snapshot (parentCID ${descriptor.parentCid}) but names no parent file`);
+      parent = await openParent([descriptor.parentFileNameHint!]);
+      const parentCid = parent instanceof VmdkSource ? parent.cid : undefined;
+      if (parentCid !== descriptor.parentCid) {
+        await parent.close();
+        fail(
+          parentCid
+            ? `its parent ${parent.path} has CID ${parentCid}, but this snapshot was taken of CID ${descriptor.parentCid}: the parent changed after the snapshot, and reading through it would mix two disks`
+            : `its parent ${parent.path} is not a VMDK with a CID, so it cannot be proven to be the disk this snapshot was taken of`,
+        );
+      }
     }
-    return table;
-  }
-
-  private async grain(index: number): Promise<Uint8Array | undefined> {
-    const gtSector = this.gd[Math.floor(index / this.header.gtes)] ?? 0;
-    if (!gtSector) return undefined;
-    const sector = (await this.grainTable(gtSector))[index % this.header.gtes] ?? 0;
-    if (sector === 0 || (sector === 1 && this.header.flags & FLAG_ZEROED_GTE)) return undefined;
-    const grainBytes = this.header.grainSize * 512;
-    if (!(this.header.flags & FLAG_COMPRESSED)) return this.file.read(sector * 512, grainBytes);
-    // streamOptimized: a marker (u64 LBA, u32 compressed size) precedes the zlib data.
-    const marker = await this.file.read(sector * 512, 12);
-    const length = new DataView(marker.buffer, marker.byteOffset).getUint32(8, true);
-    if (length > grainBytes * 2 + 1024) throw new DiskError('EFORMAT', `${this.path}: a compressed VMDK grain claims ${length} bytes`);
-    try {
-      return inflateSync(await this.file.read(sector * 512 + 12, length));
-    } catch (err) {
-      throw new DiskError('EFORMAT', `${this.path}: a compressed VMDK grain does not inflate (${(err as Error).message})`);
-    }
+    return new VmdkSource(file, descriptor, extents, size, parent);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(offset + length, this.size);
     const out = new Uint8Array(Math.max(0, end - offset));
-    for (const { block: index, within, at, length: take } of blockSpans(offset, end, this.header.grainSize * 512)) {
-      const data = await this.grain(index);
-      if (data) out.set(data.subarray(within, within + take), at - offset); // unallocated grains read as zeros
+    for (let i = this.firstExtentAt(offset); i < this.extents.length; i++) {
+      const extent = this.extents[i]!;
+      if (extent.start >= end) break;
+      const from = Math.max(offset, extent.start);
+      const to = Math.min(end, extent.start + extent.size);
+      if (from < to) await this.readExtent(extent, from, to, out, offset);
     }
     this.read_ += out.length;
     return out;
   }
 
-  async close(): Promise<void> {
-    await this.file.close();
+  /** Index of the extent holding `offset` (binary search: extents are in disk order). */
+  private firstExtentAt(offset: number): number {
+    let lo = 0;
+    let hi = this.extents.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.extents[mid]!.start <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
+
+  /** Reads virtual bytes [from, to) of one extent into `out` (whose byte 0 is virtual `outStart`). */
+  private async readExtent(extent: PlacedExtent, from: number, to: number, out: Uint8Array, outStart: number): Promise<void> {
+    const data = await this.extentData(extent);
+    if (data.kind === 'zero') return;
+    if (data.kind === 'flat') {
+      out.set(await data.file.read(data.offset + from - extent.start, to - from), from - outStart);
+      return;
+    }
+    for (const span of blockSpans(from - extent.start, to - extent.start, data.extent.grainBytes)) {
+      const grain = await data.extent.grain(span.block);
+      const at = extent.start + span.at;
+      if (grain instanceof Uint8Array) out.set(grain.subarray(span.within, span.within + span.length), at - outStart);
+      else if (grain === 'unallocated' && this.parent) out.set(await this.parent.read(at, span.length), at - outStart);
+      // otherwise zeros: a zeroed grain, or an unallocated one without a parent
+    }
+  }
+
+  private async extentData(extent: PlacedExtent): Promise<ExtentData> {
+    if (extent.data) return extent.data;
+    const { line, path } = extent;
+    if (line.type === 'ZERO' || path === undefined) return (extent.data = { kind: 'zero' });
+    let file = this.opened.get(path);
+    if (!file) {
+      file = await FileSource.open(path);
+      this.opened.set(path, file);
+    }
+    if (line.type === 'SPARSE') {
+      const sparse = await SparseExtent.open(file);
+      if (sparse.size !== extent.size) {
+        throw new DiskError('EFORMAT', `${this.path}: extent file ${path} holds ${sparse.size / 512} sectors, but the descriptor says ${line.sectors}`);
+      }
+      return (extent.data = { kind: 'sparse', extent: sparse });
+    }
+    return (extent.data = { kind: 'flat', file, offset: line.offset * 512 });
+  }
+
+  async close(): Promise<void> {
+    for (const file of this.opened.values()) await file.close();
+    this.opened.clear();
+    await this.parent?.close();
+  }
+}
+
+/** Where an extent file named in a descriptor is here: beside the descriptor, like VMware looks. */
+async function findExtentFile(descriptorPath: string, name: string): Promise<string> {
+  for (const candidate of parentCandidates(descriptorPath, [name])) {
+    if (await stat(candidate).then((s) => s.isFile() || s.isBlockDevice(), () => false)) return candidate;
+  }
+  throw new DiskError('ENOENT', `${descriptorPath}: its extent file "${name}" is missing`);
 }

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { glob } from 'tinyglobby';
+import { separateImageParts, type ImagePart } from './image-parts.js';
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
@@ -8,16 +9,26 @@ const GLOB_CHARS = /[*?[\]{}]/;
  * Turns scan arguments into a sorted list of files: files as given, directories walked
  * recursively, and glob patterns (for shells that did not expand them) through tinyglobby.
  * Missing paths are returned too, so that each becomes an "unreadable" result, not a silent gap.
+ * What a walk or a pattern finds that is part of another image (a VMDK extent beside its
+ * descriptor, an undo journal) is left out and listed in `parts`; a file named outright never is.
  */
-export async function expandPaths(args: readonly string[]): Promise<string[]> {
+export async function expandPaths(args: readonly string[]): Promise<{ files: string[]; parts: ImagePart[] }> {
   const files: string[] = [];
+  const parts: ImagePart[] = [];
   for (const arg of args) {
     const info = await stat(arg).catch(() => undefined);
-    if (info?.isDirectory()) files.push(...(await walk(arg)));
-    else if (!info && GLOB_CHARS.test(arg)) files.push(...(await glob(arg, { onlyFiles: true, dot: false, expandDirectories: false })).sort());
-    else files.push(arg);
+    let found: string[] | undefined;
+    if (info?.isDirectory()) found = await walk(arg);
+    else if (!info && GLOB_CHARS.test(arg)) found = (await glob(arg, { onlyFiles: true, dot: false, expandDirectories: false })).sort();
+    if (!found) {
+      files.push(arg);
+      continue;
+    }
+    const separated = await separateImageParts(found);
+    files.push(...separated.images);
+    parts.push(...separated.parts);
   }
-  return files;
+  return { files, parts };
 }
 
 async function walk(dir: string): Promise<string[]> {
