@@ -76,6 +76,23 @@ describe.runIf(haveTools('mkfs.fat', 'mmd', 'mcopy', 'mdir', 'minfo'))('FAT read
     expect(await vol.freeBytes()).toBeLessThan(15 * 1024 * 1024);
   });
 
+  it('stops counting once enough is free, reading only the start of the FAT; exact below that', async () => {
+    const img = makeVolume('early', 32, 102400, 1); // 100 MiB, 512-byte clusters: an 800 KiB FAT
+    const bytes = new Uint8Array(readFileSync(img));
+    let read = 0;
+    const counting = memoryReader(bytes);
+    const reader = { ...counting, read: (offset: number, length: number) => ((read += length), counting.read(offset, length)) };
+    const vol = await openFat(reader);
+    const exact = mtoolsFree(img);
+    read = 0;
+    const bound = await vol.freeBytes(15 * 1024 * 1024);
+    expect(bound).toBeGreaterThanOrEqual(15 * 1024 * 1024);
+    expect(bound).toBeLessThanOrEqual(exact);
+    expect(read).toBeLessThan(256 * 1024);
+    expect(await vol.freeBytes(exact + 1)).toBe(exact); // never reached: every entry counted
+    expect(await vol.freeBytes()).toBe(exact);
+  });
+
   // The test's timeout is the bound: a mutated FAT chain must never make the reader loop.
   it('survives 2,000 random mutations of the metadata without looping', async () => {
     const img = makeVolume('fuzz', 16, 8192);

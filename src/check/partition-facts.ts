@@ -16,7 +16,7 @@ export interface PartitionFacts {
   windowsBoot: boolean;
   /** The open FAT volume, for FAT partitions. */
   fat?: FatVolume;
-  /** Free bytes computed from the FAT; filled in by addFreeSpace() for ESP candidates only. */
+  /** Free bytes counted from the FAT, exact below ESP_FREE_NEEDED and a lower bound above; ESP candidates only (addFreeSpace). */
   freeBytes?: number;
   /** Why the FAT could not be read, when it looked like FAT but was not readable. */
   fatError?: string;
@@ -57,9 +57,15 @@ export async function partitionFacts(g: LoadedGpt, options: { readContents?: boo
   return facts;
 }
 
-/** Counts free space in the FAT of every ESP candidate (by type or content): a read of the whole FAT each. */
+/** Free space an ESP needs for Windows updates (0xc1900104 / 0x800f0922 below it). */
+export const ESP_FREE_NEEDED = 15 * 1024 * 1024;
+
+/**
+ * Counts free space in the FAT of every ESP candidate (by type or content), as far as the
+ * esp-low-space rule needs: exact below ESP_FREE_NEEDED, a lower bound above it.
+ */
 export async function addFreeSpace(facts: readonly PartitionFacts[]): Promise<void> {
   for (const f of facts) {
-    if (f.fat && (f.entry.typeGuid === TYPE_GUIDS.ESP || f.efiFiles.length > 0)) f.freeBytes = await f.fat.freeBytes();
+    if (f.fat && (f.entry.typeGuid === TYPE_GUIDS.ESP || f.efiFiles.length > 0)) f.freeBytes = await f.fat.freeBytes(ESP_FREE_NEEDED);
   }
 }

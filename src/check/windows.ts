@@ -2,7 +2,7 @@ import { ATTR, formatAttributes } from '../gpt/attributes.js';
 import { TYPE_GUIDS } from '../gpt/partition-types.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { shellQuote, type Finding } from './finding.js';
-import type { PartitionFacts } from './partition-facts.js';
+import { ESP_FREE_NEEDED, type PartitionFacts } from './partition-facts.js';
 
 const MIB = 1024 * 1024;
 /** Sizes Windows has used for the MSR: 16 MiB since Windows 10, 32/128 MiB before. */
@@ -100,7 +100,7 @@ function espSpaceFindings(f: PartitionFacts, sectorSize: number): Finding[] {
   } else if (f.size < 200 * MIB) {
     out.push({ code: 'esp-too-small', severity: 'warning', partition: f.entry.index, message: `${label(f)} is ${mib(f.size)}; Microsoft now documents 200 MiB as the minimum, and upgrades have failed on 100 MiB ESPs` });
   }
-  if (f.freeBytes !== undefined && f.freeBytes < 15 * MIB) {
+  if (f.freeBytes !== undefined && f.freeBytes < ESP_FREE_NEEDED) {
     out.push({ code: 'esp-low-space', severity: 'error', partition: f.entry.index, message: `${label(f)} has only ${mib(f.freeBytes)} free; Windows updates need 15 MiB and fail with 0xc1900104 / 0x800f0922` });
   }
   return out;

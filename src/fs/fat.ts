@@ -26,8 +26,11 @@ export interface FatVolume {
   readDir(path: string): Promise<FatDirEntry[]>;
   stat(path: string): Promise<FatDirEntry | undefined>;
   exists(path: string): Promise<boolean>;
-  /** Free space counted from the FAT itself. */
-  freeBytes(): Promise<number>;
+  /**
+   * Free space counted from the FAT itself. With `enough`, counting may stop once that much is
+   * found: the result is exact below `enough`, and at least `enough` otherwise.
+   */
+  freeBytes(enough?: number): Promise<number>;
   /** `*.efi` files under \EFI, up to three directories deep, as \EFI\…\name.efi paths. */
   findEfiBootFiles(): Promise<string[]>;
 }
@@ -80,7 +83,7 @@ class FatReader {
       readDir: (path) => this.readDir(path),
       stat: (path) => this.stat(path),
       exists: async (path) => (await this.stat(path)) !== undefined,
-      freeBytes: async () => (await this.freeClusters()) * this.clusterSize,
+      freeBytes: async (enough?: number) => (await this.freeClusters(enough === undefined ? Infinity : Math.ceil(enough / this.clusterSize))) * this.clusterSize,
       findEfiBootFiles: () => this.findEfiBootFiles(),
     };
   }
@@ -129,31 +132,29 @@ class FatReader {
     }
   }
 
-  private async freeClusters(): Promise<number> {
-    const fat = await this.loadFat();
-    const end = this.bpb.clusterCount + 2;
-    let free = 0;
-    if (this.bpb.kind === 'fat12') {
+  /**
+   * Free clusters counted from the FAT itself. With `enough`, counting stops once that many are
+   * found and the result is a lower bound: "is there 15 MiB free?" then reads only the first
+   * blocks of a roomy ESP's FAT instead of all of it (800 KiB for a 100 MiB FAT32 ESP).
+   */
+  private async freeClusters(enough = Infinity): Promise<number> {
+    const b = this.bpb;
+    const end = b.clusterCount + 2;
+    if (b.kind === 'fat12') {
+      const fat = await this.loadFat();
+      let free = 0;
       for (let c = 2; c < end; c++) if (this.entry(fat, c) === 0) free++;
       return free;
     }
-    // FAT16/32: walk the table as whole words (FAT32 entries use only their low 28 bits). A
-    // FAT32 ESP's table is up to a few MiB; a typed-array view counts it several times faster
-    // than a DataView, and reads FAT's little-endian words directly on little-endian hosts.
-    const width = this.bpb.kind === 'fat16' ? 2 : 4;
-    const last = Math.min(end, Math.floor(fat.byteLength / width));
-    if (!LITTLE_ENDIAN_HOST) {
-      const view = new DataView(fat.buffer, fat.byteOffset, fat.byteLength);
-      for (let c = 2; c < last; c++) if ((width === 2 ? view.getUint16(c * 2, true) : view.getUint32(c * 4, true) & 0x0fffffff) === 0) free++;
-      return free;
-    }
-    const aligned = fat.byteOffset % width === 0 ? fat : fat.slice();
-    if (width === 2) {
-      const words = new Uint16Array(aligned.buffer, aligned.byteOffset, last);
-      for (let c = 2; c < last; c++) if (words[c] === 0) free++;
-    } else {
-      const words = new Uint32Array(aligned.buffer, aligned.byteOffset, last);
-      for (let c = 2; c < last; c++) if ((words[c]! & 0x0fffffff) === 0) free++;
+    const width = b.kind === 'fat16' ? 2 : 4;
+    const length = Math.min(b.fatSectors * b.bytesPerSector, end * width, MAX_FAT_BYTES);
+    let free = 0;
+    // Blocks grow from 32 KiB to 1 MiB: small reads when the answer comes early, few when it does not.
+    for (let at = 0, block = 32 * 1024; at < length && free < enough; at += block, block = Math.min(block * 2, 1024 * 1024)) {
+      const bytes = await this.r.read(b.fatOffset + at, Math.min(block, length - at));
+      if (bytes.length === 0) break;
+      free += countFreeEntries(bytes, width, at / width, end);
+      if (bytes.length < Math.min(block, length - at)) break; // short read: the partition ends here
     }
     return free;
   }
@@ -328,4 +329,31 @@ function shortChecksum(e: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < 11; i++) sum = (((sum & 1) << 7) + (sum >> 1) + e[i]!) & 0xff;
   return sum;
+}
+
+/**
+ * Free (zero) FAT16/FAT32 entries in `bytes`, a piece of the FAT whose first entry is number
+ * `firstEntry`, counting only clusters 2 up to `end` (FAT32 entries use their low 28 bits).
+ * Typed-array views count several times faster than a DataView, and read FAT's little-endian
+ * words directly on little-endian hosts.
+ */
+function countFreeEntries(bytes: Uint8Array, width: 2 | 4, firstEntry: number, end: number): number {
+  const count = Math.floor(bytes.length / width);
+  const from = Math.max(0, 2 - firstEntry);
+  const to = Math.min(count, end - firstEntry);
+  let free = 0;
+  if (!LITTLE_ENDIAN_HOST) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = from; i < to; i++) if ((width === 2 ? view.getUint16(i * 2, true) : view.getUint32(i * 4, true) & 0x0fffffff) === 0) free++;
+    return free;
+  }
+  const aligned = bytes.byteOffset % width === 0 ? bytes : bytes.slice();
+  if (width === 2) {
+    const words = new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+    for (let i = from; i < to; i++) if (words[i] === 0) free++;
+  } else {
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, count);
+    for (let i = from; i < to; i++) if ((words[i]! & 0x0fffffff) === 0) free++;
+  }
+  return free;
 }
