@@ -19,8 +19,11 @@ export declare class NativeDevice {
   read(offset: number, length: number): Promise<unknown>
   write(offset: number, data: Buffer): Promise<unknown>
   flush(): Promise<unknown>
-  /** Asks the kernel to re-read the partition table (BLKRRPART); nothing for image files. */
-  rereadPartitions(): Promise<unknown>
+  /**
+   * Asks the OS to re-read the partition table (BLKRRPART, IOCTL_DISK_UPDATE_PROPERTIES). On
+   * Linux, when a partition is open, tells the kernel of each change in `table` (BLKPG).
+   */
+  rereadPartitions(table: Array<PartitionExtent>): Promise<unknown>
   /** Drops this handle's reference; the file closes once running tasks finish. */
   close(): void
 }
@@ -43,3 +46,20 @@ export declare function listDrives(): Promise<unknown>
 
 /** Opens a disk: read-only unless `write`, exclusively (O_EXCL + flock) for writes on devices. */
 export declare function openDevice(path: string, write: boolean): Promise<unknown>
+
+/** One partition of the new table: its number (GPT slot) and byte extent. */
+export interface PartitionExtent {
+  number: number
+  start: number
+  length: number
+}
+
+/**
+ * How the OS learnt of the new table: "none" (an image file), "reread" (the whole table), or
+ * "blkpg" (partition by partition; `changes` says what was done, `failures` what was not).
+ */
+export interface RereadResult {
+  method: string
+  changes: Array<string>
+  failures: Array<string>
+}

@@ -1,4 +1,5 @@
-import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkDisk, inspectDisk } from '../src/api.js';
@@ -33,7 +34,7 @@ describe('Windows device paths', () => {
   });
 });
 
-describe.runIf(canUseLoop() && haveTools('sgdisk', 'sfdisk'))('loop devices', () => {
+describe.runIf(canUseLoop() && haveTools('sgdisk', 'sfdisk', 'partx', 'blockdev'))('loop devices', () => {
   const dir = tempDir();
   afterAll(() => dir.cleanup());
 
@@ -83,6 +84,49 @@ describe.runIf(canUseLoop() && haveTools('sgdisk', 'sfdisk'))('loop devices', ()
     expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
     const sf = JSON.parse(run('sfdisk', ['--json', file])) as { partitiontable: { partitions: Array<{ type: string }> } };
     expect(sf.partitiontable.partitions[0]!.type).toBe('C12A7328-F81F-11D2-BA4B-00A0C93EC93B');
+  });
+
+  it('while a partition is open, the kernel is told of each changed partition (BLKPG) and an open one keeps its extent', () => {
+    const file = join(dir.path, 'blkpg.img');
+    writeFileSync(file, '');
+    truncateSync(file, 64 * 1024 * 1024);
+    run('sfdisk', ['--quiet', file], 'label: gpt\nstart=2048, size=8MiB\nsize=8MiB\n');
+    const device = attach(file, 512, true); // partition scanning on: BLKRRPART is refused (EINVAL) without it
+    const name = device.replace('/dev/', '');
+    const sys = (part: number, attr: string): number => Number(readFileSync(`/sys/block/${name}/${name}p${part}/${attr}`, 'utf8'));
+    let held: number | undefined;
+    try {
+      // partx parses the table in user space and adds the partitions (BLKPG), whether or not this
+      // kernel parses GPTs itself; holding p1 open then makes BLKRRPART refuse.
+      run('partx', ['--add', device]);
+      held = openSync(`/dev/${name}p1`, 'r');
+      expect(runAll('blockdev', ['--rereadpt', device]).status).not.toBe(0);
+      // A new table written behind the kernel's back: p2 grows, p3 is new.
+      run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', device], 'label: gpt\nstart=2048, size=8MiB\nsize=16MiB\nsize=8MiB\n');
+      let r = gptdoctor(['set', device, '3', '--name', 'data', '--yes', '--undo-file', join(dir.path, 'blkpg-undo-1.json')]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/a partition is open, so the kernel could not re-read the whole table; it was told of each change instead \(BLKPG\): partition 2 grown, partition 3 added/);
+      expect([sys(2, 'start'), sys(2, 'size'), sys(3, 'start'), sys(3, 'size')]).toEqual([18432, 32768, 51200, 16384]);
+      // Now p1 moves while it is open: the kernel must refuse, and gptdoctor says so.
+      run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', device], 'label: gpt\nstart=4096, size=4MiB\nstart=18432, size=16MiB\nsize=8MiB\n');
+      r = gptdoctor(['set', device, '1', '--name', 'moved', '--yes', '--undo-file', join(dir.path, 'blkpg-undo-2.json')]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/telling it of each change instead \(BLKPG\) did not work either; not changed: partition 1: in use, the kernel keeps its old extent \(until/);
+      expect([sys(1, 'start'), sys(1, 'size')]).toEqual([2048, 16384]);
+      // Undo tells the kernel too (the restored table still has the moved p1 that sfdisk wrote).
+      const undo = gptdoctor(['undo', join(dir.path, 'blkpg-undo-2.json'), '--yes']);
+      expect(undo.status, undo.stderr).toBe(0);
+      expect(undo.stderr).toMatch(/Note: a partition is open, .* not changed: partition 1: in use/);
+      // Once p1 is closed, the whole table is re-read.
+      closeSync(held);
+      held = undefined;
+      const again = gptdoctor(['set', device, '1', '--name', 'moved', '--yes', '--undo-file', join(dir.path, 'blkpg-undo-3.json')]);
+      expect(again.stderr).toMatch(/Note: the kernel re-read the partition table/);
+    } finally {
+      if (held !== undefined) closeSync(held);
+      detach(device);
+    }
+    expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
   });
 
   it('refuses to write to a device another program holds exclusively, writing nothing', () => {

@@ -3,6 +3,7 @@
 //! to re-read the partition table. No napi here, so `cargo test` exercises it on files and loops.
 
 use crate::aligned::AlignedBuf;
+pub use crate::partition_sync::{Extent, SyncReport};
 use std::fs::File;
 use std::io;
 use std::sync::Mutex;
@@ -129,14 +130,26 @@ impl Device {
     }
 
     /// Makes the OS read the partition table again (BLKRRPART, IOCTL_DISK_UPDATE_PROPERTIES);
-    /// nothing for image files.
-    pub fn reread_partitions(&self) -> io::Result<()> {
+    /// on Linux, when a partition is open, tells the kernel of each change in `table` instead
+    /// (BLKPG). Nothing for image files.
+    pub fn reread_partitions(&self, table: &[Extent]) -> io::Result<Reread> {
         if self.is_block_device {
-            platform::reread(&self.file)
+            platform::reread(&self.file, table)
         } else {
-            Ok(())
+            Ok(Reread::NotADevice)
         }
     }
+}
+
+/// How the OS learnt of a new partition table.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reread {
+    /// An image file: nothing to tell.
+    NotADevice,
+    /// The whole table was re-read.
+    Reread,
+    /// Partition by partition (Linux BLKPG), because a partition is open.
+    Updated(SyncReport),
 }
 
 /// One physical drive as the OS lists it.

@@ -4,6 +4,9 @@
 
 mod aligned;
 pub mod device;
+// Planned on every platform (and tested), carried out by Linux only.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+mod partition_sync;
 // Each platform uses its half of these; the other half is compiled for its tests.
 #[allow(dead_code)]
 mod ioctl_numbers;
@@ -12,7 +15,7 @@ mod posix;
 #[cfg_attr(not(windows), allow(dead_code))]
 mod win_structs;
 
-use device::{Device, DriveInfo};
+use device::{Device, DriveInfo, Extent, Reread};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
@@ -100,14 +103,20 @@ impl NativeDevice {
         }))
     }
 
-    /// Asks the kernel to re-read the partition table (BLKRRPART); nothing for image files.
+    /// Asks the OS to re-read the partition table (BLKRRPART, IOCTL_DISK_UPDATE_PROPERTIES). On
+    /// Linux, when a partition is open, tells the kernel of each change in `table` (BLKPG).
     #[napi]
-    pub fn reread_partitions(&self) -> Result<AsyncTask<WriteTask>> {
-        Ok(AsyncTask::new(WriteTask {
+    pub fn reread_partitions(&self, table: Vec<PartitionExtent>) -> Result<AsyncTask<RereadTask>> {
+        Ok(AsyncTask::new(RereadTask {
             device: self.device()?,
-            offset: 0,
-            data: Vec::new(),
-            op: WriteOp::Reread,
+            table: table
+                .iter()
+                .map(|p| Extent {
+                    number: p.number,
+                    start: p.start as u64,
+                    length: p.length as u64,
+                })
+                .collect(),
         }))
     }
 
@@ -168,7 +177,6 @@ impl Task for ReadTask {
 pub enum WriteOp {
     Write,
     Flush,
-    Reread,
 }
 
 pub struct WriteTask {
@@ -185,11 +193,54 @@ impl Task for WriteTask {
         match self.op {
             WriteOp::Write => self.device.write_at(self.offset, &self.data).map_err(|e| to_napi(e, "write failed")),
             WriteOp::Flush => self.device.flush().map_err(|e| to_napi(e, "flush failed")),
-            WriteOp::Reread => self.device.reread_partitions().map_err(|e| to_napi(e, "re-reading the partition table failed")),
         }
     }
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
         Ok(())
+    }
+}
+
+/// One partition of the new table: its number (GPT slot) and byte extent.
+#[napi(object)]
+pub struct PartitionExtent {
+    pub number: u32,
+    pub start: f64,
+    pub length: f64,
+}
+
+/// How the OS learnt of the new table: "none" (an image file), "reread" (the whole table), or
+/// "blkpg" (partition by partition; `changes` says what was done, `failures` what was not).
+#[napi(object)]
+pub struct RereadResult {
+    pub method: String,
+    pub changes: Vec<String>,
+    pub failures: Vec<String>,
+}
+
+pub struct RereadTask {
+    device: Arc<Device>,
+    table: Vec<Extent>,
+}
+
+impl Task for RereadTask {
+    type Output = Reread;
+    type JsValue = RereadResult;
+    fn compute(&mut self) -> Result<Reread> {
+        self.device
+            .reread_partitions(&self.table)
+            .map_err(|e| to_napi(e, "re-reading the partition table failed"))
+    }
+    fn resolve(&mut self, _env: Env, output: Reread) -> Result<RereadResult> {
+        let (method, changes, failures) = match output {
+            Reread::NotADevice => ("none", Vec::new(), Vec::new()),
+            Reread::Reread => ("reread", Vec::new(), Vec::new()),
+            Reread::Updated(report) => ("blkpg", report.done, report.failed),
+        };
+        Ok(RereadResult {
+            method: method.to_string(),
+            changes,
+            failures,
+        })
     }
 }
 

@@ -3,7 +3,8 @@
 //! DKIOC* ioctls of <sys/disk.h>; the kernel itself refuses (EBUSY) to open a disk for writing
 //! while one of its volumes is mounted, so `diskutil unmountDisk` comes first.
 
-use super::{DriveInfo, Opened};
+use super::{DriveInfo, Opened, Reread};
+use crate::partition_sync::Extent;
 use crate::ioctl_numbers::bsd_ior;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -63,7 +64,7 @@ pub fn read_only(file: &File) -> io::Result<bool> {
 
 /// macOS has no "re-read the partition map" call for a disk that stays attached: the system
 /// re-probes it when it is attached again.
-pub fn reread(_file: &File) -> io::Result<()> {
+pub fn reread(_file: &File, _table: &[Extent]) -> io::Result<Reread> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "macOS reads a disk's partition map when the disk is attached: eject and re-attach it (or run `diskutil unmountDisk` and `diskutil mountDisk`)",

@@ -1,7 +1,8 @@
 //! Platforms without a device backend (the BSDs, …): image files work through positional I/O;
 //! device-only calls say they are not supported.
 
-use super::{DriveInfo, Opened};
+use super::{DriveInfo, Opened, Reread};
+use crate::partition_sync::Extent;
 use std::fs::File;
 use std::io;
 
@@ -30,7 +31,7 @@ pub fn geometry(_file: &File) -> io::Result<(u64, u32, u32)> {
 pub fn read_only(_file: &File) -> io::Result<bool> {
     Ok(false)
 }
-pub fn reread(_file: &File) -> io::Result<()> {
+pub fn reread(_file: &File, _table: &[Extent]) -> io::Result<Reread> {
     Err(unsupported())
 }
 pub fn flush(file: &File) -> io::Result<()> {

@@ -7,7 +7,8 @@
 //! with FSCTL_LOCK_VOLUME; GPT structures lie outside every partition and need no lock.
 //! The structures DeviceIoControl returns are decoded by win_structs (tested on every platform).
 
-use super::{DriveInfo, Opened};
+use super::{DriveInfo, Opened, Reread};
+use crate::partition_sync::Extent;
 use crate::win_structs::{self, DiskExtent};
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -120,8 +121,8 @@ pub fn read_only(file: &File) -> io::Result<bool> {
 
 /// IOCTL_DISK_UPDATE_PROPERTIES: "invalidates the cached partition table and re-enumerates the
 /// device"; it needs no lock and works on the running system's disk.
-pub fn reread(file: &File) -> io::Result<()> {
-    ioctl(file, IOCTL_DISK_UPDATE_PROPERTIES, &[], 0).map(|_| ())
+pub fn reread(file: &File, _table: &[Extent]) -> io::Result<Reread> {
+    ioctl(file, IOCTL_DISK_UPDATE_PROPERTIES, &[], 0).map(|_| Reread::Reread)
 }
 
 pub fn flush(file: &File) -> io::Result<()> {

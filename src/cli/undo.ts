@@ -3,7 +3,8 @@ import { openDisk } from '../disk/open.js';
 import { readJournal } from '../repair/journal.js';
 import { undoJournal } from '../repair/undo.js';
 import { EXIT, UsageError } from './errors.js';
-import { confirm } from './write-flow.js';
+import { loadGpt, type LoadedGpt } from '../read/load-gpt.js';
+import { confirm, tellTheOs } from './write-flow.js';
 
 export interface UndoOptions {
   yes?: boolean;
@@ -36,11 +37,24 @@ export async function runUndo(file: string, options: UndoOptions): Promise<numbe
       },
     });
     const ok = result.problems.length === 0;
+    // A device's kernel learns the restored table, as after any write.
+    const told = ok && !closed && disk.rereadPartitionTable ? await tellTheOs(disk, await withFresh(diskPath)) : undefined;
+    if (told && !options.json) process.stderr.write(`Note: ${told}.\n`);
     if (options.json) process.stdout.write(JSON.stringify({ undoFile: file, disk: diskPath, ...result, verified: ok }, null, 2) + '\n');
     else if (ok) process.stdout.write(`Restored ${result.restored} region(s) of ${diskPath}${result.alreadyRestored ? ` (${result.alreadyRestored} already held the original bytes)` : ''}; verified.\n`);
     if (!ok) process.stderr.write(`gptdoctor: undo could not be verified:\n${result.problems.map((p) => `  ${p}`).join('\n')}\n`);
     return ok ? EXIT.OK : EXIT.CANNOT_RUN;
   } finally {
     if (!closed) await disk.close();
+  }
+}
+
+/** The table as it now is on the disk, read through a fresh open. */
+async function withFresh(diskPath: string): Promise<LoadedGpt> {
+  const fresh = await openDisk(diskPath);
+  try {
+    return await loadGpt(fresh);
+  } finally {
+    await fresh.close();
   }
 }

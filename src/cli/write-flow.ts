@@ -109,22 +109,18 @@ export async function runWrite(
   const writer = await openDisk(diskPath, { writable: true, ...parent });
   let result: ApplyResult;
   let reread: string | undefined;
+  let written: LoadedGpt | undefined;
   try {
     result = await applyPlan(plan, writer, {
       journalPath,
       reopen: () => openDisk(diskPath, parent),
       verify: async (fresh: BlockSource) => {
-        const g = await loadGpt(fresh, load);
-        return [g.primary, g.backup].filter((c) => !c.valid).map((c) => `the ${c.which} GPT does not validate after the write`);
+        written = await loadGpt(fresh, load);
+        return [written.primary, written.backup].filter((c) => !c.valid).map((c) => `the ${c.which} GPT does not validate after the write`);
       },
     });
     // A device's kernel view is refreshed only when everything verified.
-    if (!result.problems.length && writer.rereadPartitionTable) {
-      reread = await writer.rereadPartitionTable().then(
-        () => 'the kernel re-read the partition table',
-        (err: unknown) => `the kernel could not re-read the partition table yet (${(err as Error).message}); it will at the next boot or after the partitions are unmounted`,
-      );
-    }
+    if (!result.problems.length && writer.rereadPartitionTable && written) reread = await tellTheOs(writer, written);
   } finally {
     await writer.close();
   }
@@ -136,4 +132,23 @@ export async function runWrite(
   }
   if (!flags.json) out(`Wrote ${result.written} region${result.written === 1 ? '' : 's'} and verified them by re-reading.\nUndo with: gptdoctor undo ${result.journalPath}`);
   return EXIT.OK;
+}
+
+/** Asks the OS to take the new table, and says in one sentence what it did. */
+export async function tellTheOs(writer: BlockSource, g: LoadedGpt): Promise<string | undefined> {
+  const table = g.partitions.map((p) => ({ number: p.index, start: p.firstLba * g.sectorSize, length: (p.lastLba - p.firstLba + 1) * g.sectorSize }));
+  try {
+    const told = await writer.rereadPartitionTable!(table);
+    if (told.method === 'none') return undefined;
+    if (told.method === 'reread') return 'the kernel re-read the partition table';
+    const changes = told.changes.length
+      ? `it was told of each change instead (BLKPG): ${told.changes.join(', ')}`
+      : told.failures.length
+        ? 'telling it of each change instead (BLKPG) did not work either'
+        : 'its partitions already had the new extents (names, types and attributes it learns at the next rescan)';
+    const failures = told.failures.length ? `; not changed: ${told.failures.join('; ')} (until it is closed and the table re-read, or the next boot)` : '';
+    return `a partition is open, so the kernel could not re-read the whole table; ${changes}${failures}`;
+  } catch (err) {
+    return `the kernel could not re-read the partition table yet (${(err as Error).message}); it will at the next boot or after the partitions are unmounted`;
+  }
 }

@@ -47,8 +47,11 @@ export interface BlockSource {
    * whole-disk hunt never reads them. Sources that cannot tell give one range over everything.
    */
   dataRanges?(): Promise<Array<[number, number]>>;
-  /** Devices only: make the OS read the (new) partition table. */
-  rereadPartitionTable?(): Promise<void>;
+  /**
+   * Devices only: make the OS read the (new) partition table, whose partitions are `table`
+   * (number = GPT slot, byte extents), used where the OS must be told partition by partition.
+   */
+  rereadPartitionTable?(table: Array<{ number: number; start: number; length: number }>): Promise<{ method: 'none' | 'reread' | 'blkpg'; changes: string[]; failures: string[] }>;
   close(): Promise<void>;
   /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
   readonly bytesRead: number;

@@ -12,8 +12,25 @@ interface NativeDevice {
   read(offset: number, length: number): Promise<Buffer>;
   write(offset: number, data: Buffer): Promise<void>;
   flush(): Promise<void>;
-  rereadPartitions(): Promise<void>;
+  rereadPartitions(table: PartitionExtent[]): Promise<RereadResult>;
   close(): void;
+}
+
+/** One partition of a new table: its number (GPT slot) and byte extent. */
+export interface PartitionExtent {
+  number: number;
+  start: number;
+  length: number;
+}
+
+/**
+ * How the OS learnt of a new table: 'reread' (the whole table), 'blkpg' (Linux, partition by
+ * partition because one is open: `changes` done, `failures` not), 'none' (an image file).
+ */
+export interface RereadResult {
+  method: 'none' | 'reread' | 'blkpg';
+  changes: string[];
+  failures: string[];
 }
 
 export interface NativeDrive {
@@ -141,9 +158,12 @@ export class DeviceSource implements BlockSource {
     });
   }
 
-  /** Makes the kernel read the new partition table (BLKRRPART). */
-  async rereadPartitionTable(): Promise<void> {
-    await this.device.rereadPartitions().catch((err: unknown) => {
+  /**
+   * Makes the OS read the new partition table (BLKRRPART, IOCTL_DISK_UPDATE_PROPERTIES); on
+   * Linux, when a partition is open, the kernel is told of each change in `table` instead (BLKPG).
+   */
+  async rereadPartitionTable(table: PartitionExtent[]): Promise<RereadResult> {
+    return this.device.rereadPartitions(table).catch((err: unknown) => {
       throw nativeError(err, this.path);
     });
   }
