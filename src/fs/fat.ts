@@ -149,12 +149,16 @@ class FatReader {
     const width = b.kind === 'fat16' ? 2 : 4;
     const length = Math.min(b.fatSectors * b.bytesPerSector, end * width, MAX_FAT_BYTES);
     let free = 0;
-    // Blocks grow from 32 KiB to 1 MiB: small reads when the answer comes early, few when it does not.
-    for (let at = 0, block = 32 * 1024; at < length && free < enough; at += block, block = Math.min(block * 2, 1024 * 1024)) {
-      const bytes = await this.r.read(b.fatOffset + at, Math.min(block, length - at));
+    // Each block holds as many entries as free clusters are still missing (at least 32 KiB, at most
+    // 1 MiB): if they are all free, that block is the last one read.
+    for (let at = 0; at < length && free < enough; ) {
+      const missing = Number.isFinite(enough) ? (enough - free + (at === 0 ? 2 : 0)) * width : Infinity;
+      const block = Math.min(Math.max(32 * 1024, Math.ceil(missing / 4096) * 4096), 1024 * 1024, length - at);
+      const bytes = await this.r.read(b.fatOffset + at, block);
       if (bytes.length === 0) break;
       free += countFreeEntries(bytes, width, at / width, end);
-      if (bytes.length < Math.min(block, length - at)) break; // short read: the partition ends here
+      if (bytes.length < block) break; // short read: the partition ends here
+      at += block;
     }
     return free;
   }
@@ -220,8 +224,16 @@ class FatReader {
     return out;
   }
 
-  private async list(dir: number | 'root'): Promise<FatDirEntry[]> {
-    return parseDirectory(await this.dirBytes(dir));
+  /** Directories already listed: finding the EFI files and resolving paths walk the same ones. */
+  private readonly listings = new Map<number | 'root', Promise<FatDirEntry[]>>();
+
+  private list(dir: number | 'root'): Promise<FatDirEntry[]> {
+    let listing = this.listings.get(dir);
+    if (!listing) {
+      listing = this.dirBytes(dir).then(parseDirectory);
+      this.listings.set(dir, listing);
+    }
+    return listing;
   }
 
   private async resolve(path: string): Promise<{ dir: number | 'root'; entry?: FatDirEntry } | undefined> {
