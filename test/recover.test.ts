@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,7 +139,13 @@ describe.runIf(haveTools('sfdisk', 'sgdisk', 'mkfs.fat', 'mkntfs', 'mkfs.ext4', 
       make(fs);
       run('dd', [`if=${fs}`, `of=${file}`, 'bs=512', `seek=${p.firstLba}`, 'conv=notrunc,sparse', 'status=none']);
     };
-    put(0, (f) => run('mkfs.fat', ['-F', '32', '-s', '1', f]));
+    put(0, (f) => {
+      run('mkfs.fat', ['-F', '32', '-s', '1', f]);
+      const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+      execFileSync('mmd', ['-i', f, '::/EFI', '::/EFI/Microsoft', '::/EFI/Microsoft/Boot'], { env });
+      writeFileSync(`${dir.path}/bootmgfw.efi`, 'MZ');
+      execFileSync('mcopy', ['-i', f, `${dir.path}/bootmgfw.efi`, '::/EFI/Microsoft/Boot/bootmgfw.efi'], { env });
+    });
     put(1, (f) => run('mkntfs', ['-Q', '-F', '-q', '-s', '512', f]));
     put(2, (f) => run('mkfs.ext4', ['-q', '-F', f]));
     put(3, (f) => run('mkswap', [f]));
@@ -155,6 +162,9 @@ describe.runIf(haveTools('sfdisk', 'sgdisk', 'mkfs.fat', 'mkntfs', 'mkfs.ext4', 
     const after = (await inspectDisk(file)).partitions;
     expect(extents(after)).toEqual(extents(parts));
     expect(after.map((p) => p.filesystem)).toEqual(['fat32', 'ntfs', 'ext4', 'swap']);
+    // The FAT volume with \EFI\Microsoft\Boot\bootmgfw.efi came back as the ESP, the rest as guessed.
+    expect(r.candidates[0]!.evidence).toContainEqual('partition 1 is a FAT volume with \\EFI\\Microsoft\\Boot\\bootmgfw.efi: typed EFI System Partition');
+    expect(after.map((p) => p.typeName)).toEqual(['EFI system partition', 'Microsoft basic data', 'Linux filesystem', 'Linux swap']);
   });
 });
 

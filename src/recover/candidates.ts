@@ -2,6 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { BlockSource } from '../disk/block-source.js';
 import { decodeUsedEntries, encodeEntry, type GptEntry } from '../gpt/entries.js';
 import { filesystemsInChunk, type FoundFilesystem } from './fs-outline.js';
+import { sliceReader } from '../fs/byte-reader.js';
+import { openFat } from '../fs/fat.js';
+import { TYPE_GUIDS } from '../gpt/partition-types.js';
 import { GPT_REVISION_1_0, arraySectors } from '../gpt/header.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { TableModel } from '../repair/table-model.js';
@@ -68,7 +71,7 @@ export async function findCandidates(source: BlockSource, options: { sectorSizes
       evidence: [`an entry array with ${found.entries.length} plausible partitions at LBA ${found.lba} (${found.sectorSize}-byte sectors), but no header vouches for it: a new disk GUID will be made`],
     });
   }
-  if (filesystems.length && !candidates.some((c) => c.basis === 'headers')) candidates.push(outlineCandidate(source, filesystems));
+  if (filesystems.length && !candidates.some((c) => c.basis === 'headers')) candidates.push(await outlineCandidate(source, filesystems));
   candidates.sort((a, b) => b.score - a.score);
   candidates.forEach((c, i) => (c.rank = i + 1));
   return candidates;
@@ -130,8 +133,12 @@ function groupHeaders(source: BlockSource, headers: readonly FoundHeader[]): Can
   return out;
 }
 
-/** A table drawn from the filesystems themselves: last resort, so it ranks below any table found. */
-function outlineCandidate(source: BlockSource, filesystems: readonly FoundFilesystem[]): Candidate {
+/**
+ * A table drawn from the filesystems themselves: last resort, so it ranks below any table found.
+ * A FAT volume holding \EFI\…\*.efi boot files becomes the EFI System Partition, as firmware
+ * and Windows Setup need it typed (the other types are guesses from the filesystem).
+ */
+async function outlineCandidate(source: BlockSource, filesystems: readonly FoundFilesystem[]): Promise<Candidate> {
   const ss = source.declaredSectorSize ?? 512;
   const total = Math.floor(source.size / ss);
   const sectors = arraySectors(128, 128, ss);
@@ -143,13 +150,23 @@ function outlineCandidate(source: BlockSource, filesystems: readonly FoundFilesy
     if (f.length > 0 && (f.offset + f.length) / ss <= total - 1 - sectors && (!previous || f.offset >= previous.offset + previous.length)) inside.push(f);
   }
   inside.splice(128);
-  inside.forEach((f, i) => {
+  const evidence = [`${inside.length} filesystem${inside.length === 1 ? '' : 's'} (${inside.map((f) => f.kind).join(', ')}) at 1 MiB boundaries, sized by their own headers: types are guessed from the filesystem and partition GUIDs are new`];
+  for (const [i, f] of inside.entries()) {
+    const bootFiles = f.kind === 'fat' ? await efiBootFiles(source, f) : [];
+    if (bootFiles.length) evidence.push(`partition ${i + 1} is a FAT volume with ${bootFiles.join(', ')}: typed EFI System Partition`);
     const entry = encodeEntry(
-      { typeGuid: f.typeGuid, uniqueGuid: randomUUID().toUpperCase(), firstLba: f.offset / ss, lastLba: (f.offset + f.length) / ss - 1, attributes: 0n, name: '' },
+      {
+        typeGuid: bootFiles.length ? TYPE_GUIDS.ESP : f.typeGuid,
+        uniqueGuid: randomUUID().toUpperCase(),
+        firstLba: f.offset / ss,
+        lastLba: (f.offset + f.length) / ss - 1,
+        attributes: 0n,
+        name: bootFiles.length ? 'EFI system partition' : '',
+      },
       new Uint8Array(128),
     );
     array.set(entry, i * 128);
-  });
+  }
   return {
     rank: 0,
     score: 0,
@@ -162,8 +179,17 @@ function outlineCandidate(source: BlockSource, filesystems: readonly FoundFilesy
     array,
     partitions: decodeUsedEntries(array, 128, 128),
     headers: [],
-    evidence: [`${inside.length} filesystem${inside.length === 1 ? '' : 's'} (${inside.map((f) => f.kind).join(', ')}) at 1 MiB boundaries, sized by their own headers: types are guessed from the filesystem and partition GUIDs are new`],
+    evidence,
   };
+}
+
+/** The \EFI boot files of an outlined FAT volume; none when it cannot be read as FAT. */
+async function efiBootFiles(source: BlockSource, f: FoundFilesystem): Promise<string[]> {
+  try {
+    return await (await openFat(sliceReader(source, f.offset, f.length))).findEfiBootFiles();
+  } catch {
+    return [];
+  }
 }
 
 /**
