@@ -136,7 +136,7 @@ describe.runIf(haveTools('qemu-img'))('hostile containers', () => {
   const dir = tempDir();
   afterAll(() => dir.cleanup());
 
-  it.each([['vhdx', 'vhdx', 0, 5 * 1024 * 1024], ['vpc', 'vhd', 0, 4096]] as const)('%s: 500 mutations of the metadata give a report or a clear error', async (qemuFormat, ext, from, to) => {
+  it.each([['vhdx', 'vhdx', 0, 5 * 1024 * 1024], ['vpc', 'vhd', 0, 4096], ['vmdk', 'vmdk', 0, 128 * 1024], ['qcow2', 'qcow2', 0, 384 * 1024]] as const)('%s: 500 mutations of the metadata give a report or a clear error', async (qemuFormat, ext, from, to) => {
     const raw = fixtureFile('linux', dir.path);
     const image = join(dir.path, `base.${ext}`);
     run('qemu-img', ['convert', '-f', 'raw', '-O', qemuFormat, raw, image]);
@@ -154,6 +154,27 @@ describe.runIf(haveTools('qemu-img'))('hostile containers', () => {
       writeFileSync(mutated, bytes);
       try {
         await checkDisk(mutated);
+      } catch (err) {
+        expect((err as { code?: string }).code, String(err)).toMatch(/^E[A-Z]+$/);
+        expect((err as Error).name).toBe('DiskError');
+      }
+    }
+  }, 120_000);
+
+  it('VMDK descriptor files: 500 mutations of the text give a report or a clear error', async () => {
+    const raw = fixtureFile('linux', dir.path);
+    const image = join(dir.path, 'split.vmdk');
+    run('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=twoGbMaxExtentFlat', raw, image]);
+    const original = new Uint8Array(readFileSync(image));
+    let seed = 777;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const alphabet = new TextEncoder().encode('0123456789 "\n=#RWFLATSPARSEZEROx-.');
+    for (let i = 0; i < 500; i++) {
+      const bytes = original.slice();
+      for (let f = 0; f < 1 + Math.floor(rand() * 6); f++) bytes[Math.floor(rand() * 400)] = alphabet[Math.floor(rand() * alphabet.length)]!;
+      writeFileSync(image, bytes);
+      try {
+        await checkDisk(image);
       } catch (err) {
         expect((err as { code?: string }).code, String(err)).toMatch(/^E[A-Z]+$/);
         expect((err as Error).name).toBe('DiskError');
