@@ -108,6 +108,18 @@ rows.push(['one check (1 GiB Windows image)', checkMs, [
 // `--profile structure` reads the table alone; the default profile also sniffs the filesystem of
 // every one of the partitions (a few reads each), which is its own row.
 const tableMs = {};
+let warm32768 = 0;
+/** The check alone, in a process that has run it before (a library user, or scan's later images): median of 5. */
+async function warmCheckMs(img) {
+  const { checkDisk } = await import(join(root, 'dist/index.js'));
+  const samples = [];
+  for (let i = 0; i < 8; i++) {
+    const started = performance.now();
+    await checkDisk(img, { profile: 'structure' });
+    if (i >= 3) samples.push(performance.now() - started);
+  }
+  return samples.sort((a, b) => a - b)[2];
+}
 for (const count of [128, 8192, 32768]) {
   const img = join(tmp, `entries-${count}.img`);
   sh(`rm -f ${img} && truncate -s ${(count + 16) * 1024 * 1024} ${img} && python3 ${join(root, 'scripts/gpt-bytes.py')} fill ${img} ${count}`);
@@ -118,6 +130,7 @@ for (const count of [128, 8192, 32768]) {
     ['parted -s print', time(`timeout 120 parted -s ${img} print > /dev/null 2>&1`, runs)],
   ];
   tableMs[count] = time(`${gd} check --profile structure ${img} > /dev/null`, runs);
+  if (count === 32768) warm32768 = await warmCheckMs(img);
   rows.push([`check --profile structure of ${count} used entries`, tableMs[count], peers]);
   if (count === 32768) rows.push([`check (auto: sniffs all ${count} partitions)`, time(`${gd} check ${img} > /dev/null`, runs), peers]);
 }
@@ -204,7 +217,8 @@ lines.push(
   '|---|---|---|',
   `| check of a 128-entry table within 1.5× of bare Node start-up | ${fmt(checkMs)} vs ${fmt(bareNodeMs)}: ${(checkMs / bareNodeMs).toFixed(2)}× | ${checkMs <= 1.5 * bareNodeMs ? 'yes' : 'no'} |`,
   `| scan ≥ 20× faster than a loop of sgdisk -v | ${(sgdiskLoop / scanMs).toFixed(1)}× | ${sgdiskLoop >= 20 * scanMs ? 'yes' : 'no'} |`,
-  `| 32,768 entries checked in under 100 ms (work beyond start-up: structure check minus \`--version\`) | ${fmt(tableMs[32768] - startupMs)} (${fmt(tableMs[32768])} in all) | ${tableMs[32768] - startupMs < 100 ? 'yes' : 'no'} |`,
+  `| 32,768 entries checked in under 100 ms: one CLI run, beyond start-up (structure check minus \`--version\`) | ${fmt(tableMs[32768] - startupMs)} (${fmt(tableMs[32768])} in all) | ${tableMs[32768] - startupMs < 100 ? 'yes' : 'no'} |`,
+  `| 32,768 entries checked in under 100 ms: the check in a warm process (library, scan) | ${fmt(warm32768)} | ${warm32768 < 100 ? 'yes' : 'no'} |`,
   `| bytes read for a raw image ≤ 2× the GPT structures plus the filesystem sectors the checks need | ${kib(bytesRead['1 GiB raw image'].total)} read, ${kib(bytesRead['1 GiB raw image'].distinct)} needed: ${(bytesRead['1 GiB raw image'].total / bytesRead['1 GiB raw image'].distinct).toFixed(2)}× | ${bytesRead['1 GiB raw image'].total <= 2 * bytesRead['1 GiB raw image'].distinct ? 'yes' : 'no'} |`,
   `| a 100 GiB dynamic VHDX checked by reading well under 1 MiB (issue #5) | ${kib(bytesRead['100 GiB dynamic VHDX'].total)} | ${bytesRead['100 GiB dynamic VHDX'].total < 1024 * 1024 ? 'yes' : 'no'} |`,
 );
