@@ -75,6 +75,7 @@ mkdirSync(join(out, '..'), { recursive: true });
 // 1. One CommonJS script. import.meta.url has no file to point at inside the executable: the
 // version is defined in, and the addon comes from the asset instead of native/.
 const { build } = await import('esbuild');
+const { lazyBuiltins } = await import('./esbuild-lazy-builtins.js');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 const script = join(work, 'gptdoctor-sea.cjs');
 await build({
@@ -92,6 +93,7 @@ await build({
   supported: { 'dynamic-import': false }, // a SEA's main script has no module loader for import()
   define: { 'import.meta.url': '__seaUrl', __GPTDOCTOR_VERSION__: JSON.stringify(version) },
   banner: { js: "const __seaUrl = require('node:url').pathToFileURL(process.execPath).href;" },
+  plugins: [lazyBuiltins],
   logLevel: 'warning',
 });
 

@@ -8,6 +8,7 @@
 // The bundle sits two levels below the package root, like dist/cli/main.js, so the relative
 // paths resolved from import.meta.url (package.json, native/index.js) stay the same.
 import { build } from 'esbuild';
+import { lazyBuiltins } from './esbuild-lazy-builtins.js';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +32,7 @@ await build({
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__bundleUrl', __GPTDOCTOR_VERSION__: JSON.stringify(version) },
   banner: { js: `// gptdoctor build ${buildId}\nconst __bundleUrl = require('node:url').pathToFileURL(__filename).href;` },
+  plugins: [lazyBuiltins],
   logLevel: 'warning',
 });
 

@@ -1,8 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 /** The asset name under which scripts/build-sea.js embeds the addon in a single executable. */
 export const EMBEDDED_ADDON_ASSET = 'gptdoctor-native.node';
@@ -28,6 +24,12 @@ export function embeddedAddonFile(): string | undefined {
     return undefined;
   }
   if (!sea.isSea()) return undefined;
+  // Loaded here, not at the top: every command imports this module, few open a device.
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  const { readFileSync, renameSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const { join } = require('node:path') as typeof import('node:path');
+  const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(sea.getRawAsset(EMBEDDED_ADDON_ASSET));
@@ -48,8 +50,4 @@ export function embeddedAddonFile(): string | undefined {
     renameSync(partial, file);
   }
   return file;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

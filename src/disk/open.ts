@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import { DiskError, type BlockSource } from './block-source.js';
 import { DeviceSource } from './device-source.js';
 import { FileSource, ioError } from './file-source.js';
@@ -11,6 +10,7 @@ import { VhdxSource } from './vhdx.js';
 import { VmdkSource } from './vmdk.js';
 import { isWindowsDevicePath } from './device-path.js';
 import { parentCandidates } from './differencing.js';
+import { zlib } from '../lazy-zlib.js';
 
 export interface OpenOptions {
   /** Open for writing; read-only commands never set this. */
@@ -137,7 +137,7 @@ async function gunzipFile(path: string): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
   try {
-    for await (const chunk of createReadStream(path).pipe(createGunzip())) {
+    for await (const chunk of createReadStream(path).pipe(zlib().createGunzip())) {
       total += (chunk as Buffer).length;
       if (total > MAX_GZIP_IMAGE) throw new DiskError('EFBIG', `${path} decompresses to more than 4 GiB; decompress it to a file first`);
       chunks.push(chunk as Buffer);

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { zlib } from '../lazy-zlib.js';
 import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans, padTo } from './block-spans.js';
 import type { FileSource } from './file-source.js';
@@ -109,7 +109,7 @@ export class Qcow2Source implements BlockSource {
     const sectors = Number((entry >> x) & ((1n << (62n - x)) - 1n)) + 1;
     const raw = await this.file.read(host, sectors * 512 - (host % 512));
     try {
-      return inflateRawSync(raw, { finishFlush: 2 /* Z_SYNC_FLUSH: trailing bytes are padding */ });
+      return zlib().inflateRawSync(raw, { finishFlush: 2 /* Z_SYNC_FLUSH: trailing bytes are padding */ });
     } catch (err) {
       throw new DiskError('EFORMAT', `${this.path}: a compressed qcow2 cluster does not inflate (${(err as Error).message})`);
     }

@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib';
+import { zlib } from '../lazy-zlib.js';
 import { DiskError } from './block-source.js';
 import type { FileSource } from './file-source.js';
 
@@ -115,7 +115,7 @@ export class SparseExtent {
     const length = new DataView(marker.buffer, marker.byteOffset).getUint32(8, true);
     if (length > grainBytes * 2 + 1024) throw new DiskError('EFORMAT', `${this.file.path}: a compressed VMDK grain claims ${length} bytes`);
     try {
-      return inflateSync(await this.file.read(sector * 512 + 12, length));
+      return zlib().inflateSync(await this.file.read(sector * 512 + 12, length));
     } catch (err) {
       throw new DiskError('EFORMAT', `${this.file.path}: a compressed VMDK grain does not inflate (${(err as Error).message})`);
     }
