@@ -199,9 +199,13 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[]): Findi
 export function overlaps(parts: readonly GptEntry[]): Finding[] {
   const sorted = parts.filter((e) => e.firstLba <= e.lastLba).sort((a, b) => a.firstLba - b.firstLba || a.index - b.index);
   const out: Finding[] = [];
-  let active: GptEntry[] = [];
+  // Partitions that may still overlap a later one; compacted in place, as a 32,768-entry table
+  // would otherwise allocate an array per entry.
+  const active: GptEntry[] = [];
   for (const e of sorted) {
-    active = active.filter((a) => a.lastLba >= e.firstLba);
+    let kept = 0;
+    for (const a of active) if (a.lastLba >= e.firstLba) active[kept++] = a;
+    active.length = kept;
     for (const a of active) {
       const [x, y] = a.index < e.index ? [a, e] : [e, a];
       out.push({
@@ -221,16 +225,18 @@ export function overlaps(parts: readonly GptEntry[]): Finding[] {
  * and compares text only within a bucket, so 32,768 entries cost a few milliseconds.
  */
 function duplicateGuids(parts: readonly GptEntry[]): Finding[] {
-  const buckets = new Map<number, GptEntry[]>();
+  // A bucket is one entry until a second shares its hash: no array for each of 32,768 entries.
+  const buckets = new Map<number, GptEntry | GptEntry[]>();
   for (const e of parts) {
     const key = guidHash(e.raw);
     const bucket = buckets.get(key);
-    if (bucket) bucket.push(e);
-    else buckets.set(key, [e]);
+    if (bucket === undefined) buckets.set(key, e);
+    else if (Array.isArray(bucket)) bucket.push(e);
+    else buckets.set(key, [bucket, e]);
   }
   const out: Finding[] = [];
   for (const bucket of buckets.values()) {
-    if (bucket.length < 2) continue;
+    if (!Array.isArray(bucket)) continue;
     const byGuid = new Map<string, number[]>();
     for (const e of bucket) byGuid.set(e.uniqueGuid, [...(byGuid.get(e.uniqueGuid) ?? []), e.index]);
     for (const [guid, indexes] of byGuid) {

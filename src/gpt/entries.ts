@@ -34,7 +34,7 @@ export function decodeEntry(raw: Uint8Array, index: number): GptEntry {
     firstLba: u64(raw, 32),
     lastLba: u64(raw, 40),
     attributes: u64big(raw, 48),
-    name: decodeName(raw.subarray(NAME_OFFSET, NAME_OFFSET + NAME_MAX_UNITS * 2)),
+    name: decodeName(raw, NAME_OFFSET),
     raw,
   };
 }
@@ -56,19 +56,27 @@ export function decodeUsedEntries(array: Uint8Array, entrySize: number, entryCou
 /** One decoder for every entry: building a TextDecoder costs more than decoding a 72-byte name. */
 const UTF16LE = new TextDecoder('utf-16le');
 
-/** UTF-16LE up to the first NUL code unit; surrogate pairs stay whole, lone ones become U+FFFD. */
-export function decodeName(bytes: Uint8Array): string {
-  const units: number[] = [];
+/** Code units of the name being decoded: reused, so decoding 32,768 names allocates only their strings. */
+const nameUnits: number[] = [];
+
+/**
+ * UTF-16LE up to the first NUL code unit, from `bytes[offset]` on for at most 36 units (the
+ * name field); surrogate pairs stay whole, lone ones become U+FFFD.
+ */
+export function decodeName(bytes: Uint8Array, offset = 0): string {
+  const end = Math.min(bytes.length, offset + NAME_MAX_UNITS * 2);
+  nameUnits.length = 0;
   let surrogates = false;
-  for (let i = 0; i + 1 < bytes.length; i += 2) {
+  for (let i = offset; i + 1 < end; i += 2) {
     const unit = bytes[i]! | (bytes[i + 1]! << 8);
     if (unit === 0) break;
     if (unit >= 0xd800 && unit <= 0xdfff) surrogates = true;
-    units.push(unit);
+    nameUnits.push(unit);
   }
+  if (nameUnits.length === 0) return '';
   // Without surrogates every unit is one character; building the string directly skips the
   // decoder call, which dominates decoding a 32,768-entry array. Pairs go through the decoder.
-  return surrogates ? UTF16LE.decode(bytes.subarray(0, units.length * 2)) : String.fromCharCode.apply(null, units);
+  return surrogates ? UTF16LE.decode(bytes.subarray(offset, offset + nameUnits.length * 2)) : String.fromCharCode.apply(null, nameUnits);
 }
 
 /** Name as UTF-16 code units; throws a RangeError a person can read when it does not fit. */
