@@ -33,9 +33,12 @@ for (const target of CROSS_TARGETS.filter((t) => installed.includes(t))) {
 }
 if (missing.length) {
   const message = `not compiled for ${missing.join(', ')}: their standard library is missing (rustup target add ${missing.join(' ')})`;
-  if (process.env.CI) {
+  // .ci/run sets this when rustup's download server was out of reach: the check could not run,
+  // which is said loudly; any other missing target in CI is a broken setup.
+  const unavailable = process.env.GPTDOCTOR_CROSS_TARGETS_UNAVAILABLE;
+  if (process.env.CI && !unavailable) {
     console.error(message);
     process.exit(1);
   }
-  console.warn(`skipping: ${message}`);
+  console.warn(`NOT CHECKED: ${message}${unavailable ? ` — ${unavailable}` : ''}`);
 }
