@@ -58,15 +58,17 @@ describe.runIf(haveTools('qemu-img'))('scan of a mixed image library', () => {
       execFileSync('qemu-img', ['convert', '-f', 'raw', ...args, raw, join(library, name)]);
     }
     writeFileSync(join(library, 'disk.vhdx.gptdoctor-undo-20261124T120000Z.json'), '{}');
+    writeFileSync(join(library, 'gptdoctor-undo-sdb-20261124T120000Z.json'), '{}'); // a device's journal
     const r = gptdoctor(['scan', '--json', library]);
     const paths = r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { source: { path: string; format: string }; findings: Array<{ code: string }> }));
     expect(paths.map((l) => basename(l.source.path))).toEqual(['disk.qcow2', 'disk.vhdx', 'flat.vmdk', 'split.vmdk']);
     expect(paths.map((l) => l.source.format)).toEqual(['qcow2', 'vhdx', 'vmdk', 'vmdk']);
     for (const line of paths) expect(line.findings.map((f) => f.code)).toContain('esp-type');
-    expect(r.stderr).toMatch(/Left out 3 files that belong to other images/);
+    expect(r.stderr).toMatch(/Left out 4 files that belong to other images/);
     expect(r.stderr).toMatch(/flat-flat\.vmdk: an extent of flat\.vmdk/);
     expect(r.stderr).toMatch(/split-s001\.vmdk: an extent of split\.vmdk/);
-    expect(r.stderr).toMatch(/undo-20261124T120000Z\.json: a gptdoctor undo journal/);
+    expect(r.stderr).toMatch(/disk\.vhdx\.gptdoctor-undo-20261124T120000Z\.json: a gptdoctor undo journal/);
+    expect(r.stderr).toMatch(/gptdoctor-undo-sdb-20261124T120000Z\.json: a gptdoctor undo journal/);
     expect(r.status).toBe(1);
     const alone = gptdoctor(['scan', '--json', join(library, 'split-s001.vmdk')]);
     expect(alone.stdout.trim().split('\n')).toHaveLength(1);

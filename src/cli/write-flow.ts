@@ -5,7 +5,7 @@ import { DiskError } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
 import { applyPlan, requireWritable, type ApplyResult } from '../repair/apply.js';
-import { defaultJournalPath } from '../repair/journal.js';
+import { defaultJournalPath } from '../repair/journal-name.js';
 import { flushGroup, type Plan } from '../repair/plan.js';
 import { PlanError } from '../repair/plan-set.js';
 import { EXIT, UsageError } from './errors.js';

@@ -51,10 +51,27 @@ export interface BlockSource {
    * Devices only: make the OS read the (new) partition table, whose partitions are `table`
    * (number = GPT slot, byte extents), used where the OS must be told partition by partition.
    */
-  rereadPartitionTable?(table: Array<{ number: number; start: number; length: number }>): Promise<{ method: 'none' | 'reread' | 'blkpg'; changes: string[]; failures: string[] }>;
+  rereadPartitionTable?(table: PartitionExtent[]): Promise<RereadResult>;
   close(): Promise<void>;
   /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
   readonly bytesRead: number;
+}
+
+/** One partition of a new table: its number (GPT slot) and byte extent. */
+export interface PartitionExtent {
+  number: number;
+  start: number;
+  length: number;
+}
+
+/**
+ * How the OS learnt of a new table: 'reread' (the whole table), 'blkpg' (Linux, partition by
+ * partition because one is open: `changes` done, `failures` not), 'none' (an image file).
+ */
+export interface RereadResult {
+  method: 'none' | 'reread' | 'blkpg';
+  changes: string[];
+  failures: string[];
 }
 
 /** An error gptdoctor expects and explains; the CLI prints `message` and exits 2, never a stack. */

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { DiskError, type BlockSource } from './block-source.js';
+import { DiskError, type BlockSource, type PartitionExtent, type RereadResult } from './block-source.js';
 import { embeddedAddonFile } from './embedded-addon.js';
 
 /** The napi-rs addon's surface (native/index.d.ts types its async results as unknown). */
@@ -14,23 +14,6 @@ interface NativeDevice {
   flush(): Promise<void>;
   rereadPartitions(table: PartitionExtent[]): Promise<RereadResult>;
   close(): void;
-}
-
-/** One partition of a new table: its number (GPT slot) and byte extent. */
-export interface PartitionExtent {
-  number: number;
-  start: number;
-  length: number;
-}
-
-/**
- * How the OS learnt of a new table: 'reread' (the whole table), 'blkpg' (Linux, partition by
- * partition because one is open: `changes` done, `failures` not), 'none' (an image file).
- */
-export interface RereadResult {
-  method: 'none' | 'reread' | 'blkpg';
-  changes: string[];
-  failures: string[];
 }
 
 export interface NativeDrive {

@@ -8,6 +8,7 @@ import { Qcow2Source } from './qcow2.js';
 import { VhdSource } from './vhd.js';
 import { VhdxSource } from './vhdx.js';
 import { VmdkSource } from './vmdk.js';
+import { VMDK_DESCRIPTOR_MAGIC } from './vmdk-descriptor.js';
 import { isWindowsDevicePath } from './device-path.js';
 import { parentCandidates } from './differencing.js';
 import { zlib } from '../lazy-zlib.js';
@@ -38,7 +39,7 @@ export function sniffContainer(head: Uint8Array, tail: Uint8Array): ContainerKin
   if (ascii(head, 0, 8) === 'vhdxfile') return 'vhdx';
   if (ascii(head, 0, 8) === 'conectix') return 'vhd-dynamic';
   if (head[0] === 0x51 && head[1] === 0x46 && head[2] === 0x49 && head[3] === 0xfb) return 'qcow2';
-  if (ascii(head, 0, 4) === 'KDMV' || ascii(head, 0, 21) === '# Disk DescriptorFile') return 'vmdk';
+  if (ascii(head, 0, 4) === 'KDMV' || ascii(head, 0, VMDK_DESCRIPTOR_MAGIC.length) === VMDK_DESCRIPTOR_MAGIC) return 'vmdk';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   // A fixed VHD is raw data with a 512-byte footer (older tools: 511) at the very end.
   if (ascii(tail, tail.length - 512, 8) === 'conectix' || ascii(tail, tail.length - 511, 8) === 'conectix') return 'vhd-fixed';

@@ -38,6 +38,12 @@ export interface VmdkDescriptor {
   extents: ExtentLine[];
 }
 
+/** How a text descriptor begins (VMware writes this line first). */
+export const VMDK_DESCRIPTOR_MAGIC = '# Disk DescriptorFile';
+
+/** A text descriptor is a few hundred bytes; a file this large is not one. */
+export const MAX_DESCRIPTOR_BYTES = 1024 * 1024;
+
 /** A VMDK never needs more than a few hundred extents (2 GB each); more is a hostile file. */
 export const MAX_EXTENTS = 8192;
 

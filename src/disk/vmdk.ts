@@ -3,7 +3,7 @@ import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans } from './block-spans.js';
 import { parentCandidates, type ParentOpener } from './differencing.js';
 import { FileSource } from './file-source.js';
-import { parseVmdkDescriptor, type ExtentLine, type VmdkDescriptor } from './vmdk-descriptor.js';
+import { MAX_DESCRIPTOR_BYTES, parseVmdkDescriptor, type ExtentLine, type VmdkDescriptor } from './vmdk-descriptor.js';
 import { isSparseExtent, SparseExtent } from './vmdk-sparse.js';
 
 /**
@@ -13,9 +13,6 @@ import { isSparseExtent, SparseExtent } from './vmdk-sparse.js';
  * A snapshot is read through its parent only when the parent's CID is the one the snapshot
  * recorded: a parent written to after the snapshot was taken would mix two different disks.
  */
-
-/** A text descriptor is a few hundred bytes; anything this large is not one. */
-const MAX_DESCRIPTOR = 1024 * 1024;
 
 type ExtentData = { kind: 'flat'; file: FileSource; offset: number } | { kind: 'sparse'; extent: SparseExtent } | { kind: 'zero' };
 
@@ -84,7 +81,7 @@ export class VmdkSource implements BlockSource {
       const line: ExtentLine = { access: 'RW', sectors: sparse.size / 512, type: 'SPARSE', file: file.path, offset: 0 };
       extents = [{ start: 0, size: sparse.size, line, path: file.path, data: { kind: 'sparse', extent: sparse } }];
     } else {
-      if (file.size > MAX_DESCRIPTOR) fail(`a VMDK descriptor of ${file.size} bytes is implausible`);
+      if (file.size > MAX_DESCRIPTOR_BYTES) fail(`a VMDK descriptor of ${file.size} bytes is implausible`);
       descriptor = parse(new TextDecoder().decode(await file.read(0, file.size)));
       if (descriptor.extents.length === 0) fail('the VMDK descriptor lists no extents');
       extents = [];

@@ -97,13 +97,3 @@ export async function readJournal(path: string): Promise<{ journal: Journal; wri
   });
   return { journal, writes, container };
 }
-
-/** Default journal location: next to an image, or in the current directory for a device. */
-export function defaultJournalPath(diskPath: string, isDevice: boolean, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  if (isDevice) {
-    const base = diskPath.replace(/^.*[\\/]/, '').replace(/[^A-Za-z0-9._-]/g, '_');
-    return `gptdoctor-undo-${base}-${stamp}.json`;
-  }
-  return `${diskPath}.gptdoctor-undo-${stamp}.json`;
-}

@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parentCandidates } from '../disk/differencing.js';
-import { parseVmdkDescriptor } from '../disk/vmdk-descriptor.js';
+import { MAX_DESCRIPTOR_BYTES, parseVmdkDescriptor, VMDK_DESCRIPTOR_MAGIC } from '../disk/vmdk-descriptor.js';
+import { isDefaultJournalName } from '../repair/journal-name.js';
 
 /** A file a directory walk found that is a piece of something else, not a disk of its own. */
 export interface ImagePart {
@@ -9,9 +10,6 @@ export interface ImagePart {
   /** What it belongs to, for the scan summary. */
   partOf: string;
 }
-
-const DESCRIPTOR_MAGIC = '# Disk DescriptorFile';
-const UNDO_JOURNAL = /\.gptdoctor-undo-\d{8}T\d{6}Z\.json$/;
 
 /**
  * Splits the files of a directory walk into disks and parts of other things: the extent files
@@ -21,7 +19,7 @@ const UNDO_JOURNAL = /\.gptdoctor-undo-\d{8}T\d{6}Z\.json$/;
 export async function separateImageParts(files: readonly string[]): Promise<{ images: string[]; parts: ImagePart[] }> {
   const owner = new Map<string, string>();
   for (const file of files) {
-    if (UNDO_JOURNAL.test(file)) owner.set(resolve(file), 'a gptdoctor undo journal');
+    if (isDefaultJournalName(file)) owner.set(resolve(file), 'a gptdoctor undo journal');
     if (!/\.vmdk$/i.test(file)) continue;
     for (const extent of await vmdkExtentFiles(file)) if (resolve(extent) !== resolve(file)) owner.set(resolve(extent), `an extent of ${basename(file)}`);
   }
@@ -42,7 +40,7 @@ async function vmdkExtentFiles(path: string): Promise<string[]> {
     const handle = await open(path, 'r');
     try {
       const { size } = await handle.stat();
-      if (size > 1024 * 1024) return []; // a sparse VMDK, or not a descriptor
+      if (size > MAX_DESCRIPTOR_BYTES) return []; // a sparse VMDK, or not a descriptor
       const bytes = new Uint8Array(size);
       await handle.read(bytes, 0, size, 0);
       text = new TextDecoder().decode(bytes);
@@ -52,7 +50,7 @@ async function vmdkExtentFiles(path: string): Promise<string[]> {
   } catch {
     return []; // unreadable: the scan itself reports it
   }
-  if (!text.startsWith(DESCRIPTOR_MAGIC)) return [];
+  if (!text.startsWith(VMDK_DESCRIPTOR_MAGIC)) return [];
   try {
     return parseVmdkDescriptor(text).extents.flatMap((e) => (e.file ? parentCandidates(path, [e.file]) : []));
   } catch {
