@@ -10,3 +10,8 @@ export function zlib(): typeof import('node:zlib') {
   loaded ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
   return loaded;
 }
+
+/** node:zlib if something has loaded it already, without loading it. */
+export function zlibIfLoaded(): typeof import('node:zlib') | undefined {
+  return loaded;
+}

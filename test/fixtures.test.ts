@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkDisk, inspectDisk } from '../src/api.js';
+import { crc32 } from '../src/gpt/crc32.js';
+import { loadGpt } from '../src/read/load-gpt.js';
 import { findingsExitCode } from '../src/check/check.js';
 import { FINDING_CODES } from '../src/check/finding.js';
 import { fixtureBytes, manifest, memory } from './helpers/images.js';
@@ -110,6 +112,18 @@ describe('committed fixtures', () => {
   it('covers every finding code with at least one fixture or case', () => {
     const covered = new Set([...Object.values(EXPECTED).flatMap((e) => e.codes.map((c) => c.split(':')[0])), 'sector-size-mismatch']);
     expect([...FINDING_CODES].filter((c) => !covered.has(c))).toEqual([]);
+  });
+
+  it('takes the backup array\'s CRC from the primary only when their bytes are the same', async () => {
+    for (const name of ['linux', 'damaged-backup-entries', 'damaged-primary-entries']) {
+      const g = await loadGpt(memory(fixtureBytes(name)));
+      for (const copy of [g.primary, g.backup]) {
+        const bytes = copy.header!.entryCount * copy.header!.entrySize;
+        expect(copy.computedEntriesCrc32, `${name} ${copy.which}`).toBe(crc32(copy.array!.subarray(0, bytes)));
+      }
+      expect(g.backup.entriesValid, name).toBe(name !== 'damaged-backup-entries');
+      expect(g.primary.entriesValid, name).toBe(name !== 'damaged-primary-entries');
+    }
   });
 
   it('reads only what it needs: the 4096-sector image without any hint', async () => {

@@ -56,7 +56,7 @@ export async function loadGpt(source: BlockSource, options: LoadOptions = {}): P
 
   const primary = await readCopy(source, 'primary', 1, ss, totalSectors);
   const backupLba = chooseBackupLba(primary, lastLba);
-  const backup = await readCopy(source, 'backup', backupLba, ss, totalSectors);
+  const backup = await readCopy(source, 'backup', backupLba, ss, totalSectors, primary);
 
   // A damaged primary on a grown disk: the protective MBR often still records the old end.
   if (!backup.headerValid && !primary.headerValid) {
@@ -81,7 +81,11 @@ function chooseBackupLba(primary: GptCopy, lastLba: number): number {
   return lastLba;
 }
 
-async function readCopy(source: BlockSource, which: 'primary' | 'backup', lba: number, ss: number, totalSectors: number): Promise<GptCopy> {
+/**
+ * One copy, validated on its own. `twin` is the copy read before it: an array byte-for-byte
+ * equal to the twin's (the usual case) has the twin's CRC, so it is compared, not summed again.
+ */
+async function readCopy(source: BlockSource, which: 'primary' | 'backup', lba: number, ss: number, totalSectors: number, twin?: GptCopy): Promise<GptCopy> {
   const copy: GptCopy = { which, lba, onDisk: lba >= 1 && lba < totalSectors, problems: [], headerValid: false, entriesValid: false, valid: false };
   if (!copy.onDisk) {
     copy.problems.push({ field: 'location', message: `LBA ${lba} is beyond the end of the disk (${totalSectors} sectors)`, fatal: true });
@@ -99,9 +103,16 @@ async function readCopy(source: BlockSource, which: 'primary' | 'backup', lba: n
   const array = await source.read(header.entriesLba * ss, arraySectors(header.entryCount, header.entrySize, ss) * ss);
   copy.array = array;
   if (array.length >= bytes) {
-    copy.computedEntriesCrc32 = arrayCrc(array, header.entryCount, header.entrySize);
+    const sameAsTwin = twin?.computedEntriesCrc32 !== undefined && twin.header?.entryCount === header.entryCount && twin.header.entrySize === header.entrySize && sameBytes(twin.array!, array, bytes);
+    copy.computedEntriesCrc32 = sameAsTwin ? twin.computedEntriesCrc32 : arrayCrc(array, header.entryCount, header.entrySize);
     copy.entriesValid = copy.computedEntriesCrc32 === header.entriesCrc32;
   }
   copy.valid = copy.headerValid && copy.entriesValid;
   return copy;
+}
+
+/** Whether the first `length` bytes of `a` and `b` are equal (memcmp speed, through Buffer). */
+function sameBytes(a: Uint8Array, b: Uint8Array, length: number): boolean {
+  if (a.length < length || b.length < length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, length).equals(Buffer.from(b.buffer, b.byteOffset, length));
 }

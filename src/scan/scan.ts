@@ -1,6 +1,7 @@
 import { checkDisk, type CheckOptions } from '../api.js';
 import type { CheckReport } from '../check/check.js';
 import { DiskError } from '../disk/block-source.js';
+import { zlib } from '../lazy-zlib.js';
 
 /** One scanned image: a check report, or why it could not be read. */
 export type ScanResult =
@@ -13,6 +14,7 @@ export type ScanResult =
  */
 export async function* scanDisks(paths: readonly string[], options: CheckOptions & { jobs?: number } = {}): AsyncGenerator<ScanResult> {
   const jobs = Math.max(1, options.jobs ?? 8);
+  zlib(); // its CRC-32 is 3-4x the JavaScript one's speed: worth loading for many images
   const pending = new Map<number, Promise<ScanResult>>();
   let next = 0;
   const start = (i: number): void => void pending.set(i, scanOne(paths[i]!, options));
