@@ -89,9 +89,12 @@ for (let i = 0; i < IMAGES; i++) sh(`cp --sparse=always ${base} ${join(dir, `dis
 const gd = `node ${join(root, 'bin/gptdoctor.js')}`;
 const rows = [];
 const scanMs = time(`${gd} scan --json ${dir} > /dev/null 2>&1`, 3);
+// `--profile structure` checks what sgdisk -v and sfdisk --verify check: the GPT alone, no filesystem.
+const scanStructureMs = time(`${gd} scan --json --profile structure ${dir} > /dev/null 2>&1`, 3);
 const sgdiskLoop = time(`for f in ${dir}/*.img; do sgdisk -v "$f" > /dev/null 2>&1; done`);
 const sfdiskLoop = time(`for f in ${dir}/*.img; do sfdisk --verify "$f" > /dev/null 2>&1; done`);
-rows.push(['scan of ' + IMAGES + ' images', scanMs, [['sgdisk -v loop', sgdiskLoop], ['sfdisk --verify loop', sfdiskLoop]]]);
+rows.push(['scan of ' + IMAGES + ' images (Windows rules: also reads each ESP)', scanMs, [['sgdisk -v loop', sgdiskLoop], ['sfdisk --verify loop', sfdiskLoop]]]);
+rows.push(['scan --profile structure of ' + IMAGES + ' images (the GPT alone, as the peers check)', scanStructureMs, [['sgdisk -v loop', sgdiskLoop], ['sfdisk --verify loop', sfdiskLoop]]]);
 
 const one = join(dir, 'disk-0000.img');
 const checkMs = time(`${gd} check ${one}`, REPEATS);
@@ -132,6 +135,8 @@ for (const count of [128, 8192, 32768]) {
   tableMs[count] = time(`${gd} check --profile structure ${img} > /dev/null`, runs);
   if (count === 32768) warm32768 = await warmCheckMs(img);
   rows.push([`check --profile structure of ${count} used entries`, tableMs[count], peers]);
+  // --json also prints every partition (10 MB of JSON at 32,768): its own row, beside sfdisk --json.
+  if (count === 32768) rows.push([`check --json --profile structure of ${count} used entries`, time(`${gd} check --json --profile structure ${img} > /dev/null`, runs), [['sfdisk --json', time(`timeout 120 sfdisk --json ${img} > /dev/null`, runs)]]]);
   if (count === 32768) rows.push([`check (auto: sniffs all ${count} partitions)`, time(`${gd} check ${img} > /dev/null`, runs), peers]);
 }
 
@@ -216,7 +221,8 @@ lines.push(
   '| target | measured | met |',
   '|---|---|---|',
   `| check of a 128-entry table within 1.5× of bare Node start-up | ${fmt(checkMs)} vs ${fmt(bareNodeMs)}: ${(checkMs / bareNodeMs).toFixed(2)}× | ${checkMs <= 1.5 * bareNodeMs ? 'yes' : 'no'} |`,
-  `| scan ≥ 20× faster than a loop of sgdisk -v | ${(sgdiskLoop / scanMs).toFixed(1)}× | ${sgdiskLoop >= 20 * scanMs ? 'yes' : 'no'} |`,
+  `| scan ≥ 20× faster than a loop of sgdisk -v: the same checks (\`--profile structure\`) | ${(sgdiskLoop / scanStructureMs).toFixed(1)}× | ${sgdiskLoop >= 20 * scanStructureMs ? 'yes' : 'no'} |`,
+  `| scan ≥ 20× faster than a loop of sgdisk -v: with the Windows rules (reads each ESP too) | ${(sgdiskLoop / scanMs).toFixed(1)}× | ${sgdiskLoop >= 20 * scanMs ? 'yes' : 'no'} |`,
   `| 32,768 entries checked in under 100 ms: one CLI run, beyond start-up (structure check minus \`--version\`) | ${fmt(tableMs[32768] - startupMs)} (${fmt(tableMs[32768])} in all) | ${tableMs[32768] - startupMs < 100 ? 'yes' : 'no'} |`,
   `| 32,768 entries checked in under 100 ms: the check in a warm process (library, scan) | ${fmt(warm32768)} | ${warm32768 < 100 ? 'yes' : 'no'} |`,
   `| bytes read for a raw image ≤ 2× the GPT structures plus the filesystem sectors the checks need | ${kib(bytesRead['1 GiB raw image'].total)} read, ${kib(bytesRead['1 GiB raw image'].distinct)} needed: ${(bytesRead['1 GiB raw image'].total / bytesRead['1 GiB raw image'].distinct).toFixed(2)}× | ${bytesRead['1 GiB raw image'].total <= 2 * bytesRead['1 GiB raw image'].distinct ? 'yes' : 'no'} |`,
@@ -233,7 +239,7 @@ lines.push(
   ...Object.entries(bytesRead).map(([k, v]) => `| ${k} | ${v.reads} | ${kib(v.total)} | ${kib(v.distinct)} |`),
 );
 lines.push('', `The recover hunt read the 1 GiB image at ${(huntRate / 1024).toFixed(2)} GiB/s, Node start-up included.`);
-lines.push('', `Per image in the scan: gptdoctor ${fmt(scanMs / IMAGES)}, sgdisk -v ${fmt(sgdiskLoop / IMAGES)}, sfdisk --verify ${fmt(sfdiskLoop / IMAGES)}.`);
+lines.push('', `Per image in the scan: gptdoctor ${fmt(scanMs / IMAGES)} (${fmt(scanStructureMs / IMAGES)} with \`--profile structure\`), sgdisk -v ${fmt(sgdiskLoop / IMAGES)}, sfdisk --verify ${fmt(sfdiskLoop / IMAGES)}.`);
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n') + '\n');
 console.log(lines.join('\n'));

@@ -101,11 +101,20 @@ describe('entries', () => {
     expect(() => encodeName('x'.repeat(37))).toThrow(/at most 36/);
     expect(encodeName('x'.repeat(36))).toHaveLength(72);
   });
-  it('lists used slots with their real index', () => {
+  it('lists used slots with their real index, decoded where they lie in the array', () => {
     const array = new Uint8Array(128 * 4);
     array.set(entry(), 128 * 2);
     const used = decodeUsedEntries(array, 128, 4);
     expect(used.map((e) => e.index)).toEqual([3]);
+    const alone = decodeEntry(array.slice(256, 384), 3);
+    expect(used[0]!.fields()).toEqual(alone.fields());
+    expect(used[0]!.fields()).toEqual({ typeGuid: alone.typeGuid, uniqueGuid: alone.uniqueGuid, firstLba: alone.firstLba, lastLba: alone.lastLba, attributes: 1n << 63n, name: 'EFI system partition' });
+    expect(used[0]!.raw).toEqual(alone.raw);
+    expect([used[0]!.array, used[0]!.offset, used[0]!.size]).toEqual([array, 256, 128]);
+    // An entry is a view into the array; encoding works on a copy, so the entry never changes under its reader.
+    const edited = encodeEntry({ ...used[0]!.fields(), name: 'x' }, used[0]!.raw);
+    expect(used[0]!.name).toBe('EFI system partition');
+    expect(decodeEntry(edited, 3).name).toBe('x');
   });
 });
 

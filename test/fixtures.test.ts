@@ -1,11 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkDisk, inspectDisk } from '../src/api.js';
 import { crc32 } from '../src/gpt/crc32.js';
 import { loadGpt } from '../src/read/load-gpt.js';
-import { findingsExitCode } from '../src/check/check.js';
+import { findingsExitCode, partitionCount } from '../src/check/check.js';
 import { FINDING_CODES } from '../src/check/finding.js';
 import { fixtureBytes, manifest, memory } from './helpers/images.js';
-import { fromGptdoctor, fromSfdisk } from './helpers/sfdisk.js';
+import { fromGptdoctor, fromSfdisk, type SfdiskTable } from './helpers/sfdisk.js';
+import { haveTools, tempDir } from './helpers/tools.js';
+import type { PartitionReport } from '../src/report/inspect-report.js';
 
 /**
  * Every committed fixture (made by sgdisk/sfdisk/parted/mkfs, see scripts/make-test-images.sh):
@@ -132,5 +137,36 @@ describe('committed fixtures', () => {
     expect(report.source.sectorSize).toBe(4096);
     expect(report.source.sectorSizeSource).toBe('detected');
     expect(source.bytesRead).toBeLessThan(256 * 1024);
+  });
+});
+
+describe.runIf(haveTools('python3', 'sfdisk'))('a table of 2,000 used entries', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+  const image = join(dir.path, 'entries-2000.img');
+
+  it('is checked like sfdisk reads it, and its report lists every partition when first read', async () => {
+    // Written by scripts/gpt-bytes.py fill (sfdisk takes minutes to make 2,000 partitions); sfdisk reads it back.
+    writeFileSync(image, '');
+    truncateSync(image, 2020 * 1024 * 1024);
+    execFileSync('python3', [new URL('../scripts/gpt-bytes.py', import.meta.url).pathname, 'fill', image, '2000']);
+    const theirs = (JSON.parse(execFileSync('sfdisk', ['--json', image], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as SfdiskTable).partitiontable.partitions!;
+    expect(theirs).toHaveLength(2000);
+
+    const report = await checkDisk(image, { profile: 'structure' });
+    expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(partitionCount(report)).toBe(2000);
+    // Long lists are built on first read: to every reader still an ordinary, enumerable property.
+    expect(Object.keys(report)).toEqual(['source', 'profile', 'profileApplied', 'ok', 'findings', 'partitions']);
+    const json = JSON.parse(JSON.stringify(report)) as { partitions: PartitionReport[] };
+    expect(json.partitions.map(fromGptdoctor)).toEqual(theirs.map(fromSfdisk));
+    expect(report.partitions).toBe(report.partitions);
+    expect({ ...report }.partitions).toBe(report.partitions);
+    expect(Object.getOwnPropertyDescriptor(report, 'partitions')).toMatchObject({ enumerable: true, writable: true });
+
+    const untouched = await checkDisk(image, { profile: 'structure' });
+    untouched.partitions = [];
+    expect(untouched.partitions).toEqual([]);
+    expect(JSON.parse(JSON.stringify(untouched)).partitions).toEqual([]);
   });
 });

@@ -173,26 +173,30 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[]): Findi
   const backupEnd = g.backup.headerValid ? g.backup.lba : g.lastLba;
 
   for (const e of parts) {
-    const label = `partition ${e.index}${e.name ? ` ("${e.name}")` : ''}`;
     if (e.firstLba > e.lastLba) {
-      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${label} ends (LBA ${e.lastLba}) before it begins (LBA ${e.firstLba})` });
+      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} ends (LBA ${e.lastLba}) before it begins (LBA ${e.firstLba})` });
       continue;
     }
     const inPrimaryArea = e.firstLba <= primaryArrayEnd;
     const inBackupArea = e.lastLba >= backupArrayStart && e.firstLba <= backupEnd;
     if (inPrimaryArea || inBackupArea) {
       const where = inPrimaryArea ? `the protective MBR / primary GPT (LBA 0..${primaryArrayEnd})` : `the backup GPT (LBA ${backupArrayStart}..${backupEnd})`;
-      out.push({ code: 'partition-in-table-area', severity: 'error', partition: e.index, message: `${label} (LBA ${e.firstLba}..${e.lastLba}) overlaps ${where}: writing to it destroys the table` });
+      out.push({ code: 'partition-in-table-area', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) overlaps ${where}: writing to it destroys the table` });
     } else if (e.lastLba > g.lastLba) {
-      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${label} ends at LBA ${e.lastLba}, past the end of the disk (last LBA ${g.lastLba})` });
+      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} ends at LBA ${e.lastLba}, past the end of the disk (last LBA ${g.lastLba})` });
     } else if (e.firstLba < h.firstUsableLba || e.lastLba > h.lastUsableLba) {
-      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${label} (LBA ${e.firstLba}..${e.lastLba}) lies outside the usable range ${h.firstUsableLba}..${h.lastUsableLba}` });
+      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) lies outside the usable range ${h.firstUsableLba}..${h.lastUsableLba}` });
     }
   }
   out.push(...overlaps(parts));
   out.push(...duplicateGuids(parts));
   out.push(...alignment(parts, ss));
   return out;
+}
+
+/** "partition 3 ("name")": called only when there is a finding, so a clean table's names stay undecoded. */
+function partitionLabel(e: GptEntry): string {
+  return `partition ${e.index}${e.name ? ` ("${e.name}")` : ''}`;
 }
 
 /** Every overlapping pair, in O(n log n + pairs): sweep over partitions sorted by start. */
@@ -228,7 +232,7 @@ function duplicateGuids(parts: readonly GptEntry[]): Finding[] {
   // A bucket is one entry until a second shares its hash: no array for each of 32,768 entries.
   const buckets = new Map<number, GptEntry | GptEntry[]>();
   for (const e of parts) {
-    const key = guidHash(e.raw);
+    const key = guidHash(e.array, e.offset);
     const bucket = buckets.get(key);
     if (bucket === undefined) buckets.set(key, e);
     else if (Array.isArray(bucket)) bucket.push(e);
@@ -247,10 +251,10 @@ function duplicateGuids(parts: readonly GptEntry[]): Finding[] {
   return out.sort((a, b) => (a.partition ?? 0) - (b.partition ?? 0));
 }
 
-/** A 32-bit hash of an entry's unique-GUID bytes (offset 16..31). */
-function guidHash(raw: Uint8Array): number {
+/** A 32-bit hash of an entry's unique-GUID bytes (entry offset 16..31), read where the entry lies. */
+function guidHash(array: Uint8Array, entryOffset: number): number {
   let h = 0;
-  for (let i = 16; i < 32; i += 4) h = Math.imul(h ^ (raw[i]! | (raw[i + 1]! << 8) | (raw[i + 2]! << 16) | (raw[i + 3]! << 24)), 0x9e3779b1);
+  for (let i = entryOffset + 16; i < entryOffset + 32; i += 4) h = Math.imul(h ^ (array[i]! | (array[i + 1]! << 8) | (array[i + 2]! << 16) | (array[i + 3]! << 24)), 0x9e3779b1);
   return h;
 }
 

@@ -1,4 +1,4 @@
-import type { CheckReport } from '../check/check.js';
+import { partitionCount, type CheckReport } from '../check/check.js';
 import type { Finding, Severity } from '../check/finding.js';
 import { colorizer, formatBytes } from './format.js';
 
@@ -9,8 +9,9 @@ const COLORS = { error: 'red', warning: 'yellow', info: 'cyan' } as const;
 export function renderCheck(r: CheckReport, stream: NodeJS.WriteStream = process.stdout): string {
   const paint = colorizer(stream);
   const s = r.source;
+  const count = partitionCount(r);
   const lines = [
-    `${s.path}: ${formatBytes(s.size)}, ${s.sectorSize}-byte sectors, ${r.partitions.length} partition${r.partitions.length === 1 ? '' : 's'}, rules: ${r.profileApplied}${r.profile === 'auto' ? ' (auto)' : ''}`,
+    `${s.path}: ${formatBytes(s.size)}, ${s.sectorSize}-byte sectors, ${count} partition${count === 1 ? '' : 's'}, rules: ${r.profileApplied}${r.profile === 'auto' ? ' (auto)' : ''}`,
   ];
   for (const severity of ['error', 'warning', 'info'] as const) {
     const group = r.findings.filter((f) => f.severity === severity);

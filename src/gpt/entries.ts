@@ -7,18 +7,60 @@ import { put64, u64, u64big } from './le.js';
 const NAME_OFFSET = 56;
 export const NAME_MAX_UNITS = 36;
 
-/** One slot of a partition entry array, decoded. */
-export interface GptEntry {
+/**
+ * One used slot of a partition entry array. The LBAs are decoded at once, since every rule needs
+ * them; the GUIDs, attributes and name on first use, and then kept. A check of a 32,768-entry
+ * table that finds nothing wrong never decodes most of them (the report's partition list does,
+ * when something reads it).
+ */
+export class GptEntry {
   /** 1-based slot number, as gdisk and sfdisk count. */
-  index: number;
-  typeGuid: string;
-  uniqueGuid: string;
-  firstLba: number;
-  lastLba: number;
-  attributes: bigint;
-  name: string;
-  /** The entry's own bytes (entrySize long); the encoder starts from them so reserved bytes survive. */
-  raw: Uint8Array;
+  readonly index: number;
+  readonly firstLba: number;
+  readonly lastLba: number;
+  /** The array the entry lives in, and where in it: its bytes are `array[offset, offset + size)`. */
+  readonly array: Uint8Array;
+  readonly offset: number;
+  readonly size: number;
+  private typeGuid_?: string;
+  private uniqueGuid_?: string;
+  private attributes_?: bigint;
+  private name_?: string;
+
+  constructor(array: Uint8Array, offset: number, size: number, index: number) {
+    this.array = array;
+    this.offset = offset;
+    this.size = size;
+    this.index = index;
+    this.firstLba = u64(array, offset + 32);
+    this.lastLba = u64(array, offset + 40);
+  }
+
+  get typeGuid(): string {
+    return (this.typeGuid_ ??= decodeGuid(this.array, this.offset));
+  }
+
+  get uniqueGuid(): string {
+    return (this.uniqueGuid_ ??= decodeGuid(this.array, this.offset + 16));
+  }
+
+  get attributes(): bigint {
+    return (this.attributes_ ??= u64big(this.array, this.offset + 48));
+  }
+
+  get name(): string {
+    return (this.name_ ??= decodeName(this.array.subarray(this.offset, this.offset + this.size), NAME_OFFSET));
+  }
+
+  /** The entry's own bytes (a view, `size` long); the encoder starts from them so reserved bytes survive. */
+  get raw(): Uint8Array {
+    return this.array.subarray(this.offset, this.offset + this.size);
+  }
+
+  /** The decoded fields, as a plain object (what an edit starts from). */
+  fields(): EntryFields {
+    return { typeGuid: this.typeGuid, uniqueGuid: this.uniqueGuid, firstLba: this.firstLba, lastLba: this.lastLba, attributes: this.attributes, name: this.name };
+  }
 }
 
 export function isUsedEntry(bytes: Uint8Array, offset = 0): boolean {
@@ -27,16 +69,7 @@ export function isUsedEntry(bytes: Uint8Array, offset = 0): boolean {
 
 /** Decodes one entry from its bytes. */
 export function decodeEntry(raw: Uint8Array, index: number): GptEntry {
-  return {
-    index,
-    typeGuid: decodeGuid(raw, 0),
-    uniqueGuid: decodeGuid(raw, 16),
-    firstLba: u64(raw, 32),
-    lastLba: u64(raw, 40),
-    attributes: u64big(raw, 48),
-    name: decodeName(raw, NAME_OFFSET),
-    raw,
-  };
+  return new GptEntry(raw, 0, raw.length, index);
 }
 
 /**
@@ -48,7 +81,7 @@ export function decodeUsedEntries(array: Uint8Array, entrySize: number, entryCou
   const slots = Math.min(entryCount, Math.floor(array.length / entrySize));
   for (let i = 0; i < slots; i++) {
     const offset = i * entrySize;
-    if (isUsedEntry(array, offset)) used.push(decodeEntry(array.subarray(offset, offset + entrySize), i + 1));
+    if (isUsedEntry(array, offset)) used.push(new GptEntry(array, offset, entrySize, i + 1));
   }
   return used;
 }
@@ -94,7 +127,15 @@ export function encodeName(name: string): Uint8Array {
   return out;
 }
 
-export type EntryFields = Pick<GptEntry, 'typeGuid' | 'uniqueGuid' | 'firstLba' | 'lastLba' | 'attributes' | 'name'>;
+/** What an entry says, as plain data: what the encoder writes. */
+export interface EntryFields {
+  typeGuid: string;
+  uniqueGuid: string;
+  firstLba: number;
+  lastLba: number;
+  attributes: bigint;
+  name: string;
+}
 
 /**
  * Encodes entry fields over a copy of `base` (the slot's current bytes). The name field is

@@ -56,7 +56,7 @@ export function applyEntryEdit(model: TableModel, index: number, edit: EntryEdit
   if (entry.typeGuid === '00000000-0000-0000-0000-000000000000') {
     throw new PlanError(`slot ${index} is empty; gptdoctor set edits existing partitions (used slots: ${usedSlots.join(', ') || 'none'})`);
   }
-  const next: EntryFields = { ...entry };
+  const next: EntryFields = entry.fields();
   if (edit.type !== undefined) {
     const resolved = resolveType(edit.type);
     if (!resolved) throw new PlanError(`unknown partition type "${edit.type}": give a GUID, a gdisk code (EF00, 0C01, 0700, 2700, 8300…) or a name (esp, msr, basic, recovery, linux…)`);
