@@ -111,10 +111,12 @@ describe('entries', () => {
     expect(used[0]!.fields()).toEqual({ typeGuid: alone.typeGuid, uniqueGuid: alone.uniqueGuid, firstLba: alone.firstLba, lastLba: alone.lastLba, attributes: 1n << 63n, name: 'EFI system partition' });
     expect(used[0]!.raw).toEqual(alone.raw);
     expect([used[0]!.array, used[0]!.offset, used[0]!.size]).toEqual([array, 256, 128]);
-    // An entry is a view into the array; encoding works on a copy, so the entry never changes under its reader.
-    const edited = encodeEntry({ ...used[0]!.fields(), name: 'x' }, used[0]!.raw);
-    expect(used[0]!.name).toBe('EFI system partition');
-    expect(decodeEntry(edited, 3).name).toBe('x');
+    // decodeEntry keeps a copy: writing an edit over the bytes it came from changes nothing it says later.
+    const bytes = array.slice(256, 384);
+    const before = decodeEntry(bytes, 3);
+    bytes.set(encodeEntry({ ...before.fields(), name: 'x', typeGuid: '0FC63DAF-8483-4772-8E79-3D69D8477DE4' }, bytes));
+    expect(decodeEntry(bytes, 3).name).toBe('x');
+    expect([before.name, before.typeGuid]).toEqual([alone.name, alone.typeGuid]);
   });
 });
 

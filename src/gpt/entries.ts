@@ -67,14 +67,19 @@ export function isUsedEntry(bytes: Uint8Array, offset = 0): boolean {
   return !isZeroGuid(bytes, offset);
 }
 
-/** Decodes one entry from its bytes. */
+/**
+ * Decodes one entry from its bytes, kept as a copy: an entry decodes some fields on first use,
+ * and an edit written over the same bytes afterwards must not change what it says.
+ */
 export function decodeEntry(raw: Uint8Array, index: number): GptEntry {
-  return new GptEntry(raw, 0, raw.length, index);
+  return new GptEntry(raw.slice(), 0, raw.length, index);
 }
 
 /**
  * The used entries (non-zero type GUID) of an array, each with its real slot index.
  * Unused slots are skipped without decoding, so a 32,768-slot array with 3 partitions is cheap.
+ * The entries read the array where it lies (no copy): it must not be changed afterwards, as
+ * nothing does with the arrays a LoadedGpt holds (edits work on a TableModel's copy).
  */
 export function decodeUsedEntries(array: Uint8Array, entrySize: number, entryCount: number): GptEntry[] {
   const used: GptEntry[] = [];
