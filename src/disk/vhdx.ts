@@ -1,3 +1,4 @@
+import { sameBytes } from '../bytes.js';
 import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
 import { DiskError, type BlockSource } from './block-source.js';
@@ -93,9 +94,6 @@ export function currentHeader(h1: VhdxHeader, h2: VhdxHeader): VhdxHeader | unde
   return h1.valid ? h1 : h2.valid ? h2 : undefined;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 interface Geometry {
   blockSize: number;

@@ -1,3 +1,4 @@
+import { sameBytes } from '../bytes.js';
 import type { BlockSource } from '../disk/block-source.js';
 import { arrayCrc, decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
 import { GPT_SIGNATURE, arraySectors, decodeHeader, type GptHeader } from '../gpt/header.js';
@@ -103,16 +104,10 @@ async function readCopy(source: BlockSource, which: 'primary' | 'backup', lba: n
   const array = await source.read(header.entriesLba * ss, arraySectors(header.entryCount, header.entrySize, ss) * ss);
   copy.array = array;
   if (array.length >= bytes) {
-    const sameAsTwin = twin?.computedEntriesCrc32 !== undefined && twin.header?.entryCount === header.entryCount && twin.header.entrySize === header.entrySize && sameBytes(twin.array!, array, bytes);
+    const sameAsTwin = twin?.computedEntriesCrc32 !== undefined && twin.header?.entryCount === header.entryCount && twin.header.entrySize === header.entrySize && sameBytes(twin.array!.subarray(0, bytes), array.subarray(0, bytes));
     copy.computedEntriesCrc32 = sameAsTwin ? twin.computedEntriesCrc32 : arrayCrc(array, header.entryCount, header.entrySize);
     copy.entriesValid = copy.computedEntriesCrc32 === header.entriesCrc32;
   }
   copy.valid = copy.headerValid && copy.entriesValid;
   return copy;
-}
-
-/** Whether the first `length` bytes of `a` and `b` are equal (memcmp speed, through Buffer). */
-function sameBytes(a: Uint8Array, b: Uint8Array, length: number): boolean {
-  if (a.length < length || b.length < length) return false;
-  return Buffer.from(a.buffer, a.byteOffset, length).equals(Buffer.from(b.buffer, b.byteOffset, length));
 }

@@ -1,3 +1,4 @@
+import { sameBytes } from '../bytes.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlockSource } from '../disk/block-source.js';
 import { decodeUsedEntries, encodeEntry, type GptEntry } from '../gpt/entries.js';
@@ -38,7 +39,6 @@ export interface Candidate {
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Hunts the whole disk (headers at every sector for 512 and 4096 bytes, then header-less arrays

@@ -1,6 +1,7 @@
 import { DiskError, type BlockSource } from '../disk/block-source.js';
 import { journalFromPlan, writeJournal } from './journal.js';
-import { flushGroup, sameBytes, type Plan, type PlannedWrite } from './plan.js';
+import { sameBytes } from '../bytes.js';
+import { flushGroup, type Plan, type PlannedWrite } from './plan.js';
 
 export interface ApplyOptions {
   /** Where the undo journal goes; it is written and fsynced before the disk is touched. */

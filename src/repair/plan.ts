@@ -1,3 +1,4 @@
+import { sameBytes } from '../bytes.js';
 import type { BlockSource } from '../disk/block-source.js';
 import type { Region } from './table-model.js';
 
@@ -53,8 +54,3 @@ export async function planWrites(source: BlockSource, sectorSize: number, region
   return writes;
 }
 
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
