@@ -100,7 +100,13 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('recover', () => {
 
   async function recoverAndApply4k(file: string): Promise<RecoverJson> {
     const found = JSON.parse(gptdoctor(['recover', '--json', file]).stdout) as RecoverJson;
-    const apply = gptdoctor(['recover', file, '--apply', '1', '--yes']);
+    // The backup copy is a valid GPT: recover writes over it only when told to (repair is the tool).
+    const before = sha256(readFileSync(file));
+    const refused = gptdoctor(['recover', file, '--apply', '1', '--yes']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/already has a valid GPT \(4096-byte sectors, the backup copy valid.*gptdoctor repair .*--replace-table/s);
+    expect(sha256(readFileSync(file))).toBe(before);
+    const apply = gptdoctor(['recover', file, '--apply', '1', '--yes', '--replace-table']);
     expect(apply.status, apply.stderr).toBe(0);
     return found;
   }
@@ -157,7 +163,18 @@ describe.runIf(haveTools('sfdisk', 'sgdisk', 'mkfs.fat', 'mkntfs', 'mkfs.ext4', 
     expect(r.candidates[0]!.basis).toBe('filesystems');
     const extents = (list: Array<{ firstLba: number; lastLba: number }>): unknown[] => list.map(({ firstLba, lastLba }) => [firstLba, lastLba]);
     expect(extents(r.candidates[0]!.partitions)).toEqual(extents(parts));
-    expect(gptdoctor(['recover', file, '--apply', '1', '--yes']).status).toBe(0);
+    // A table outlined from filesystems is a guess: written only when asked for by name.
+    const before = sha256(readFileSync(file));
+    const refused = gptdoctor(['recover', file, '--apply', '1', '--yes']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/rebuilt from filesystems alone.*types are guessed.*partition GUID is new.*--replace-table/s);
+    expect(sha256(readFileSync(file))).toBe(before);
+    const dry = gptdoctor(['recover', file, '--apply', '1', '--dry-run', '--replace-table']);
+    expect(dry.stdout).toMatch(/outlined from filesystems: no header or entry array survived/);
+    expect(dry.stdout).toMatch(/partition 1: slot: empty → LBA 2048\.\.133119/);
+    expect(dry.stdout).toMatch(/Note: Types are guessed: partition 1 EFI system partition \(from a FAT volume holding .*bootmgfw\.efi\), partition 2 Microsoft basic data \(from its ntfs filesystem\)/);
+    expect(dry.stdout).toMatch(/Every partition GUID is new .*PARTUUID= references .* break/);
+    expect(gptdoctor(['recover', file, '--apply', '1', '--yes', '--replace-table']).status).toBe(0);
     expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
     const after = (await inspectDisk(file)).partitions;
     expect(extents(after)).toEqual(extents(parts));

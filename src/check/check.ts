@@ -1,6 +1,7 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { partitionReport, sourceReport, type PartitionReport, type SourceReport } from '../report/inspect-report.js';
-import { FINDING_CODES, SEVERITY_RANK, type Finding, type Profile } from './finding.js';
+import { FINDING_CODES, SEVERITY_RANK, fixCommand, type Finding, type Profile } from './finding.js';
+import { copyTarget } from './fix-target.js';
 import { addFreeSpace, partitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
 import { bootFindings, hasUefiEvidence, hasWindowsEvidence } from './windows.js';
@@ -23,7 +24,9 @@ export interface CheckReport {
  * it goes into the `fix` command lines.
  */
 export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profile = 'auto'): Promise<CheckReport> {
-  const findings = structureFindings(g, diskArg);
+  // Fix lines for a disk that cannot take writes in place write a repaired copy (--output).
+  const fix = fixCommand(diskArg, g.table === 'none' && !g.primary.headerValid && !g.backup.headerValid ? undefined : await copyTarget(g, diskArg));
+  const findings = structureFindings(g, fix);
   const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' });
   let applied: Exclude<Profile, 'auto'> = profile === 'auto' ? 'structure' : profile;
   if (profile === 'auto') {
@@ -31,7 +34,7 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
     else if (hasUefiEvidence(facts)) applied = 'uefi';
   }
   if (applied === 'windows') await addFreeSpace(facts);
-  if (applied !== 'structure' && g.table !== 'none') findings.push(...bootFindings(g, facts, diskArg, applied === 'windows'));
+  if (applied !== 'structure' && g.table !== 'none') findings.push(...bootFindings(g, facts, fix, applied === 'windows'));
   sortFindings(findings);
   const report: CheckReport = {
     source: sourceReport(g.source, g),

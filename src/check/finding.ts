@@ -9,6 +9,15 @@ export interface Finding {
   partition?: number;
   /** A complete gptdoctor command line that repairs this finding. */
   fix?: string;
+  /** When the fix is a `set`: the edit it makes to `partition` (what `repair` applies for boot fixes). */
+  edit?: FixEdit;
+}
+
+/** The fields a `set` fix line changes, as its options spell them. */
+export interface FixEdit {
+  type?: string;
+  attributes?: string;
+  guid?: string;
 }
 
 export const FINDING_CODES = [
@@ -57,4 +66,26 @@ export const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, i
 /** Quotes a path for a POSIX shell (or leaves it bare when it needs no quoting). */
 export function shellQuote(text: string): string {
   return /^[A-Za-z0-9_./:@%+=,\\-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Builds a finding's fix line: `gptdoctor VERB DISK ARGS`, plus `--output COPY` when the disk
+ * cannot be written in place (a repaired raw copy is written there instead; see fix-target.ts).
+ */
+export interface FixCommand {
+  (verb: 'set' | 'repair', args?: string): string;
+  /** The disk as a shell word, for messages that say what to run. */
+  readonly disk: string;
+}
+
+export function fixCommand(diskArg: string, output?: string): FixCommand {
+  const disk = shellQuote(diskArg);
+  const tail = output === undefined ? '' : ` --output ${shellQuote(output)}`;
+  return Object.assign((verb: 'set' | 'repair', args?: string) => `gptdoctor ${verb} ${disk}${args ? ` ${args}` : ''}${tail}`, { disk });
+}
+
+/** The `fix` and `edit` of a finding fixed by `gptdoctor set DISK N …`: one source for both. */
+export function setFix(fix: FixCommand, partition: number, edit: FixEdit): { fix: string; edit: FixEdit } {
+  const args = [String(partition), ...(edit.type ? [`--type ${edit.type}`] : []), ...(edit.attributes ? [`--attributes ${edit.attributes}`] : []), ...(edit.guid ? [`--guid ${edit.guid}`] : [])];
+  return { fix: fix('set', args.join(' ')), edit };
 }

@@ -1,8 +1,9 @@
 import { arraySectors, type GptHeader } from '../gpt/header.js';
 import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
-import type { GptEntry } from '../gpt/entries.js';
+import { decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
 import type { GptCopy, LoadedGpt } from '../read/load-gpt.js';
-import { shellQuote, type Finding } from './finding.js';
+import { entryProblems, partitionsPastBackupArea } from './entry-soundness.js';
+import { fixCommand, setFix, type FixCommand, type Finding } from './finding.js';
 
 /** 1 MiB in bytes: the alignment Windows, parted and gdisk use by default. */
 const MIB = 1024 * 1024;
@@ -13,9 +14,9 @@ const ASSUMED_PHYSICAL = 4096;
  * Structural rules: what gdisk's verify checks and more, on the bytes as they are on the disk.
  * Both copies are judged on their own; a damaged copy is never hidden behind the good one.
  */
-export function structureFindings(g: LoadedGpt, diskArg: string): Finding[] {
-  const disk = shellQuote(diskArg);
-  const repair = `gptdoctor repair ${disk}`;
+export function structureFindings(g: LoadedGpt, target: string | FixCommand): Finding[] {
+  const fix = typeof target === 'string' ? fixCommand(target) : target;
+  const repair = fix('repair');
   const findings: Finding[] = [];
   const add = (f: Finding): void => void findings.push(f);
 
@@ -29,7 +30,7 @@ export function structureFindings(g: LoadedGpt, diskArg: string): Finding[] {
   findings.push(...copyFindings(g.primary, g, repair));
   findings.push(...copyFindings(g.backup, g, repair));
   if (g.primary.valid && g.backup.valid) findings.push(...disagreements(g, repair));
-  findings.push(...placementFindings(g, repair));
+  findings.push(...placementFindings(g, fix));
   findings.push(...sectorSizeFindings(g));
 
   const header = (g.table === 'backup' ? g.backup.header : g.primary.header) ?? g.backup.header;
@@ -37,9 +38,52 @@ export function structureFindings(g: LoadedGpt, diskArg: string): Finding[] {
     if (header.entrySize !== 128) {
       add({ code: 'entry-size-unusual', severity: 'warning', message: `entries are ${header.entrySize} bytes: valid per UEFI, but Linux (and gdisk) read only 128-byte entries and will not see this table` });
     }
-    findings.push(...partitionFindings(g, header, g.partitions));
+    findings.push(...partitionFindings(g, header, g.partitions, fix));
   }
+  withdrawRepairWhereItCannotRun(g, findings, repair);
   return findings;
+}
+
+/**
+ * A fix line must succeed. `repair` refuses a table whose every intact copy has unsound entries,
+ * and an image too short for its partitions: there, its fix lines are taken back and the
+ * message says what stands in the way.
+ */
+function withdrawRepairWhereItCannotRun(g: LoadedGpt, findings: Finding[], repair: string): void {
+  if (!findings.some((f) => f.fix === repair)) return;
+  const blocker = repairBlocker(g);
+  if (!blocker) return;
+  for (const f of findings) {
+    if (f.fix !== repair) continue;
+    delete f.fix;
+    if (f.code !== 'image-truncated') f.message += `; \`gptdoctor repair\` cannot run until ${blocker}`;
+  }
+}
+
+/** Why `repair` would refuse this disk, or undefined when it can run (see plan-repair.ts). */
+function repairBlocker(g: LoadedGpt): string | undefined {
+  const sound = [g.primary, g.backup].filter((c) => c.valid && c.header && !entryProblems(copyEntries(g, c), c.header.firstUsableLba, c.header.lastUsableLba).length);
+  if (!sound.length) return 'the partition problems are resolved: it never writes a table whose entries overlap or leave the usable range';
+  const h = sound[0]!.header!;
+  if (partitionsPastBackupArea(copyEntries(g, sound[0]!), g.lastLba, arraySectors(h.entryCount, h.entrySize, g.sectorSize)).length) {
+    return `the image is long enough for its partitions (${neededBytes(g)} bytes)`;
+  }
+  return undefined;
+}
+
+/** The used entries of one copy (the loaded partitions when it is the copy shown). */
+function copyEntries(g: LoadedGpt, c: GptCopy): GptEntry[] {
+  if ((g.table === 'primary' && c === g.primary) || (g.table === 'backup' && c === g.backup)) return g.partitions;
+  return decodeUsedEntries(c.array!, c.header!.entrySize, c.header!.entryCount);
+}
+
+/** The size a cut-short image must have again: where its header put the backup, and at least room for its partitions. */
+function neededBytes(g: LoadedGpt): number {
+  const h = (g.primary.valid ? g.primary.header : g.backup.header)!;
+  const sectors = arraySectors(h.entryCount, h.entrySize, g.sectorSize);
+  const lastPartition = Math.max(0, ...g.partitions.map((p) => p.lastLba));
+  const lastLba = Math.max(g.primary.valid ? h.alternateLba : 0, h.lastUsableLba + sectors + 1, lastPartition + sectors + 1);
+  return (lastLba + 1) * g.sectorSize;
 }
 
 function noGptMessage(g: LoadedGpt): string {
@@ -56,6 +100,16 @@ function noGptMessage(g: LoadedGpt): string {
 function mbrFindings(g: LoadedGpt, repair: string): Finding[] {
   const { mbr } = g;
   if (mbr.kind === 'none' || mbr.kind === 'legacy') {
+    const used = mbr.records.filter((r) => r.osType !== 0);
+    if (mbr.kind === 'legacy' && used.length) {
+      // Which table is current is for a person to say: repair refuses without --replace-mbr, so no fix line.
+      const records = used.map((r) => `slot ${r.slot} type 0x${r.osType.toString(16).toUpperCase().padStart(2, '0')} at LBA ${r.startLba}`).join(', ');
+      return [{
+        code: 'pmbr-missing',
+        severity: 'error',
+        message: `LBA 0 holds an MBR partition table (${records}) instead of a protective MBR: Linux, parted and Windows will use the MBR and not see the GPT. If the GPT is the table in use, run \`${repair} --replace-mbr\` (the undo file keeps the MBR); if the MBR is, the GPT is stale and should be wiped (sgdisk --zap)`,
+      }];
+    }
     const what = mbr.kind === 'none' ? 'LBA 0 has no 0x55AA boot signature' : 'LBA 0 has an MBR without a 0xEE protective record';
     return [{ code: 'pmbr-missing', severity: 'error', message: `${what}: Linux, parted and Windows will not see the GPT`, fix: repair }];
   }
@@ -129,16 +183,23 @@ function isTruncated(g: LoadedGpt): boolean {
   return h !== undefined && (h.alternateLba > g.lastLba || h.lastUsableLba > g.lastLba);
 }
 
-function placementFindings(g: LoadedGpt, repair: string): Finding[] {
+function placementFindings(g: LoadedGpt, fix: FixCommand): Finding[] {
   const out: Finding[] = [];
+  const repair = fix('repair');
   if (isTruncated(g)) {
     const h = g.primary.header!;
-    out.push({
-      code: 'image-truncated',
-      severity: 'error',
-      message: `the disk has ${g.totalSectors} sectors but the GPT expects at least ${Math.max(h.alternateLba, h.lastUsableLba) + 1}: the image was cut short and the backup GPT is gone`,
-      fix: repair,
-    });
+    const cut = `the disk has ${g.totalSectors} sectors (${g.totalSectors * g.sectorSize} bytes) but the GPT expects at least ${Math.max(h.alternateLba, h.lastUsableLba) + 1}: the image was cut short and the backup GPT is gone`;
+    const blocked = partitionsPastBackupArea(g.partitions, g.lastLba, arraySectors(h.entryCount, h.entrySize, g.sectorSize));
+    if (blocked.length) {
+      const bytes = neededBytes(g);
+      out.push({
+        code: 'image-truncated',
+        severity: 'error',
+        message: `${cut}, and partition${blocked.length > 1 ? 's' : ''} ${blocked.map((p) => p.index).join(', ')} reach${blocked.length > 1 ? '' : 'es'} into the space the backup needs. Extend the image to ${bytes} bytes (\`truncate -s ${bytes} ${fix.disk}\`; copy the missing end from the source if you still have it), then run \`${repair}\``,
+      });
+    } else {
+      out.push({ code: 'image-truncated', severity: 'error', message: `${cut}; repair writes the backup at the new end`, fix: repair });
+    }
   }
   if (g.backup.headerValid && g.backup.lba !== g.lastLba) {
     out.push({
@@ -163,7 +224,7 @@ function sectorSizeFindings(g: LoadedGpt): Finding[] {
   }];
 }
 
-function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[]): Finding[] {
+function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[], fix: FixCommand): Finding[] {
   const out: Finding[] = [];
   const ss = g.sectorSize;
   const primaryArrayEnd = g.primary.headerValid
@@ -189,7 +250,7 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[]): Findi
     }
   }
   out.push(...overlaps(parts));
-  out.push(...duplicateGuids(parts));
+  out.push(...duplicateGuids(parts, fix));
   out.push(...alignment(parts, ss));
   return out;
 }
@@ -228,7 +289,7 @@ export function overlaps(parts: readonly GptEntry[]): Finding[] {
  * Partitions sharing a unique GUID. Buckets by a hash of the GUID's raw bytes (cheap integers)
  * and compares text only within a bucket, so 32,768 entries cost a few milliseconds.
  */
-function duplicateGuids(parts: readonly GptEntry[]): Finding[] {
+function duplicateGuids(parts: readonly GptEntry[], fix: FixCommand): Finding[] {
   // A bucket is one entry until a second shares its hash: no array for each of 32,768 entries.
   const buckets = new Map<number, GptEntry | GptEntry[]>();
   for (const e of parts) {
@@ -245,7 +306,13 @@ function duplicateGuids(parts: readonly GptEntry[]): Finding[] {
     for (const e of bucket) byGuid.set(e.uniqueGuid, [...(byGuid.get(e.uniqueGuid) ?? []), e.index]);
     for (const [guid, indexes] of byGuid) {
       if (indexes.length < 2) continue;
-      out.push({ code: 'partition-guid-duplicate', severity: 'error', partition: indexes[1], message: `partitions ${indexes.join(', ')} share the unique GUID ${guid}: Windows and Linux (by-partuuid) will confuse them` });
+      out.push({
+        code: 'partition-guid-duplicate',
+        severity: 'error',
+        partition: indexes[1],
+        message: `partitions ${indexes.join(', ')} share the unique GUID ${guid}: Windows and Linux (by-partuuid) will confuse them. The fix gives partition ${indexes[1]} a new GUID; firmware boot entries, BCD entries and PARTUUID= references that name it must then be updated (efibootmgr, bcdboot)`,
+        ...setFix(fix, indexes[1]!, { guid: 'random' }),
+      });
     }
   }
   return out.sort((a, b) => (a.partition ?? 0) - (b.partition ?? 0));

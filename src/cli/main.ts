@@ -107,7 +107,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--undo-file <file>', 'where to keep the undo journal (default: next to the image, or the current directory for devices)')
       .option('--json', 'print the plan and the result as JSON')
       .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
-      .option('--parent <path>', 'the parent of a differencing VHD/VHDX or VMDK snapshot, when it is not where the child says');
+      .option('--parent <path>', 'the parent of a differencing VHD/VHDX or VMDK snapshot, when it is not where the child says')
+      .option('--output <file>', 'leave the disk as it is: write a repaired sparse raw copy to this new file (for .gz, qcow2, VMDK, or a VHD/VHDX block that is not allocated)');
 
   writeOptions(
     program
@@ -128,7 +129,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  gptdoctor set disk.img 1 --type esp --dry-run\n  gptdoctor set disk.img 1 --type esp --yes\n  gptdoctor set \\\\.\\PhysicalDrive0 4 --attributes 0x8000000000000001 --yes\n  gptdoctor set /dev/sdb 2 --attributes +no-drive-letter,-hidden --name "Microsoft reserved partition"\n\n' +
+      '\nExamples:\n  gptdoctor set disk.img 1 --type esp --dry-run\n  gptdoctor set disk.img 1 --type esp --yes\n  gptdoctor set vm.qcow2 1 --type esp --output vm-fixed.img --yes   (the qcow2 is not changed)\n  gptdoctor set \\\\.\\PhysicalDrive0 4 --attributes 0x8000000000000001 --yes\n  gptdoctor set /dev/sdb 2 --attributes +no-drive-letter,-hidden --name "Microsoft reserved partition"\n\n' +
         'Exit status: 0 written and verified (or nothing to do / dry run), 2 refused or failed.',
     )
     .action(run(async (opts: { json?: boolean }, disk = '', partition = '') => (await import('./set.js')).runSet(disk, partition, opts)));
@@ -149,7 +150,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--keep-hybrid', 'keep the extra records of a hybrid MBR')
       .option('--replace-mbr', 'overwrite an MBR that holds real partitions (when the GPT is the table in use)'),
   )
-    .addHelpText('after', '\nExamples:\n  gptdoctor repair --dry-run grown.img\n  gptdoctor repair --yes --profile structure disk.img\n\nExit status: 0 repaired and verified (or nothing to do / dry run), 2 refused or failed.')
+    .addHelpText('after', '\nExamples:\n  gptdoctor repair --dry-run grown.img\n  gptdoctor repair --yes --profile structure disk.img\n  gptdoctor repair grown.qcow2 --output grown-fixed.img --yes\n\nThe source copy is one whose header, array CRC and entries are all sound; when no copy is,\nrepair refuses and shows how the copies differ.\n\nExit status: 0 repaired and verified (or nothing to do / dry run), 2 refused or failed.')
     .action(run(async (opts: { json?: boolean }, disk = '') => (await import('./repair.js')).runRepair(disk, opts)));
 
   program
@@ -183,9 +184,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
           'Ranks the tables it could restore, with the evidence for each. Read-only unless --apply.',
       )
       .argument('<disk>', 'disk image or device')
-      .option('--apply <n>', 'write candidate n through the write protocol (undo file, verify)'),
+      .option('--apply <n>', 'write candidate n through the write protocol (undo file, verify)')
+      .option('--replace-table', 'let --apply write over a valid GPT, or write a table outlined from filesystems alone')
+      .option('--replace-mbr', 'let --apply write over an MBR that holds partitions'),
   )
-    .addHelpText('after', '\nExamples:\n  gptdoctor recover broken.img\n  gptdoctor recover --json broken.img\n  gptdoctor recover broken.img --apply 1 --yes\n\nExit status: 0 candidates found (or applied), 1 nothing found, 2 could not run.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gptdoctor recover broken.img\n  gptdoctor recover --json broken.img\n  gptdoctor recover broken.img --apply 1 --dry-run\n  gptdoctor recover broken.img --apply 1 --yes\n\n' +
+        'Safety: --apply refuses (exit 2, nothing written) to replace a valid GPT or a table outlined\nfrom filesystems unless --replace-table is given, and an MBR with partitions unless\n--replace-mbr is; the refusal lists each partition that would be lost or changed.\n\n' +
+        'Exit status: 0 candidates found (or applied), 1 nothing found, 2 could not run or refused.',
+    )
     .action(run(async (opts: { json?: boolean }, disk = '') => (await import('./recover.js')).runRecover(disk, opts)));
 
   program

@@ -1,7 +1,9 @@
 import { openDisk } from '../disk/open.js';
 import { protectiveRecord } from '../gpt/mbr.js';
 import { decodeMbr } from '../gpt/mbr.js';
-import { differencesFromDisk, findCandidates, type Candidate } from '../recover/candidates.js';
+import { findCandidates, type Candidate } from '../recover/candidates.js';
+import { differencesFromDisk, sameAsDisk as isSameAsDisk } from '../recover/compare.js';
+import { shellQuote } from '../check/finding.js';
 import { planRecover } from '../recover/plan-recover.js';
 import { loadGpt } from '../read/load-gpt.js';
 import { partitionReport } from '../report/inspect-report.js';
@@ -12,6 +14,8 @@ import { runWrite, type WriteFlags } from './write-flow.js';
 export interface RecoverOptions extends WriteFlags {
   sectorSize?: string;
   apply?: string;
+  replaceTable?: boolean;
+  replaceMbr?: boolean;
 }
 
 /**
@@ -29,13 +33,16 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
     const progress = process.stderr.isTTY
       ? (done: number, total: number): void => void process.stderr.write(`\rhunting: ${Math.floor((done / total) * 100)}% of ${formatBytes(total)}`)
       : undefined;
+    // Headers are hunted at every sector size whatever --sector-size says: it only sets the size
+    // of a table outlined from filesystems, and a valid GPT at any size is the current table.
     candidates = await findCandidates(source, {
-      ...(forced ? { sectorSizes: [forced] } : {}),
+      ...(forced ? { outlineSectorSize: forced } : {}),
       ...(ee && ee.sizeLba !== 0xffffffff ? { pmbrEnd: ee.startLba + ee.sizeLba - 1 } : {}),
       ...(progress ? { progress } : {}),
     });
     if (progress) process.stderr.write('\r\x1b[K');
-    current = await loadGpt(source, forced ? { sectorSize: forced } : {});
+    current = await loadGpt(source);
+    if (current.table === 'none' && forced) current = await loadGpt(source, { sectorSize: forced });
   } finally {
     await source.close();
   }
@@ -44,11 +51,12 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
     const n = Number(options.apply);
     const chosen = candidates.find((c) => c.rank === n);
     if (!chosen) throw new UsageError(`there is no candidate ${options.apply}: recover found ${candidates.length}`);
-    return runWrite(disk, options, { sectorSize: chosen.sectorSize }, (g) => planRecover(g, chosen, `gptdoctor recover --apply ${n} ${disk}`));
+    const command = `gptdoctor recover ${process.argv.slice(3).join(' ')}`;
+    const flags = { replaceTable: Boolean(options.replaceTable), replaceMbr: Boolean(options.replaceMbr) };
+    return runWrite(disk, options, { sectorSize: chosen.sectorSize }, (g) => planRecover(g, chosen, { command, diskArg: shellQuote(disk), current, ...flags }));
   }
 
-  const sameAsDisk = (c: Candidate): boolean =>
-    current.table !== 'none' && current.sectorSize === c.sectorSize && JSON.stringify(current.partitions.map((p) => [p.index, p.typeGuid, p.uniqueGuid, p.firstLba, p.lastLba])) === JSON.stringify(c.partitions.map((p) => [p.index, p.typeGuid, p.uniqueGuid, p.firstLba, p.lastLba]));
+  const sameAsDisk = (c: Candidate): boolean => isSameAsDisk(current, c);
   if (options.json) {
     process.stdout.write(
       JSON.stringify(
@@ -60,6 +68,7 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
             score: c.score,
             sectorSize: c.sectorSize,
             basis: c.basis,
+            ...(c.guessedTypes ? { guessedTypes: c.guessedTypes } : {}),
             diskGuid: c.diskGuid ?? null,
             headers: c.headers,
             evidence: c.evidence,
@@ -85,7 +94,8 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
     if (!sameAsDisk(c)) for (const d of differencesFromDisk(current, c)) lines.push(`  differs: ${d}`);
     lines.push(...table([['#', 'Start', 'End', 'Size', 'Type', 'Name'], ...c.partitions.map((p) => { const r = partitionReport(p, c.sectorSize); return [String(r.index), String(r.firstLba), String(r.lastLba), formatBytes(r.size), r.typeName, r.name]; })], 'rrrr').map((l) => '    ' + l));
   }
-  lines.push('', `Restore one with: gptdoctor recover ${disk} --apply N --yes`);
+  const guard = current.table !== 'none' ? ' (the disk has a valid GPT: recover writes over it only with --replace-table)' : '';
+  lines.push('', `Restore one with: gptdoctor recover ${shellQuote(disk)} --apply N --dry-run, then --yes${guard}`);
   process.stdout.write(lines.join('\n') + '\n');
   return EXIT.OK;
 }

@@ -4,7 +4,8 @@ import { readJournal } from '../repair/journal.js';
 import { undoJournal } from '../repair/undo.js';
 import { EXIT, UsageError } from './errors.js';
 import { loadGpt, type LoadedGpt } from '../read/load-gpt.js';
-import { confirm, tellTheOs } from './write-flow.js';
+import { tellTheOs } from './write-flow.js';
+import { ask } from './prompt.js';
 
 export interface UndoOptions {
   yes?: boolean;
@@ -20,9 +21,10 @@ export async function runUndo(file: string, options: UndoOptions): Promise<numbe
   const what = `undo rewrites ${journal.writes.length} region(s) of ${diskPath} with the bytes they held before \`${journal.command}\``;
   if (!options.yes) {
     if (!process.stdin.isTTY) throw new UsageError(`${what}; pass --yes to do it`);
-    if (!(await confirm(`${what}. Go ahead? [y/N] `))) {
-      process.stderr.write('Nothing was written.\n');
-      return EXIT.CANNOT_RUN;
+    const answer = await ask(`${what}. Go ahead? [y/N] `);
+    if (answer !== 'yes') {
+      process.stderr.write(answer === 'no' ? 'Nothing was written.\n' : '\naborted, nothing was written\n');
+      return answer === 'interrupted' ? EXIT.INTERRUPTED : EXIT.CANNOT_RUN;
     }
   }
   const disk = await openDisk(diskPath, { writable: true });

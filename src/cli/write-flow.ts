@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
-import { createInterface } from 'node:readline/promises';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { BlockSource } from '../disk/block-source.js';
 import { DiskError } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
+import { whyNotInPlace } from '../disk/in-place.js';
+import { copyName } from '../check/fix-target.js';
+import { shellQuote } from '../check/finding.js';
+import { writeRawCopy } from '../repair/copy-out.js';
+import type { JournalPath } from '../repair/journal.js';
+import { ask } from './prompt.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
-import { applyPlan, requireWritable, type ApplyResult } from '../repair/apply.js';
+import { applyPlan, type ApplyResult } from '../repair/apply.js';
 import { defaultJournalPath } from '../repair/journal-name.js';
 import { flushGroup, type Plan } from '../repair/plan.js';
 import { PlanError } from '../repair/plan-set.js';
@@ -18,27 +25,31 @@ export interface WriteFlags {
   undoFile?: string;
   /** The parent of a differencing VHD/VHDX or VMDK snapshot (--parent). */
   parent?: string;
+  /** Write a repaired raw copy here and leave the disk named as it is (--output). */
+  output?: string;
 }
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** The plan as JSON: field changes and every write with hashes of its before and after bytes. */
-export function planJson(plan: Plan): object {
+export function planJson(plan: Plan, output?: string): object {
   return {
     command: plan.command,
     source: plan.source,
+    ...(output !== undefined ? { output } : {}),
     changes: plan.changes,
     notes: plan.notes,
     writes: plan.writes.map((w) => ({ name: w.name, lba: w.lba, offset: w.offset, length: w.after.length, beforeSha256: sha(w.before), afterSha256: sha(w.after) })),
   };
 }
 
-export function renderPlan(plan: Plan): string {
+export function renderPlan(plan: Plan, output?: string): string {
   const paint = colorizer(process.stdout);
   if (!plan.writes.length) return `${plan.source.path}: nothing to change.`;
   const lines = [paint('bold', `Plan for ${plan.source.path}:`)];
+  if (output !== undefined) lines.push(`  (written to a repaired raw copy, ${output}; ${plan.source.path} itself is not changed)`);
   for (const c of plan.changes) lines.push(`  ${c.where}: ${c.field}: ${paint('red', c.before)} → ${paint('green', c.after)}`);
-  lines.push(paint('bold', 'Writes, in this order (the undo file keeps every original byte):'));
+  lines.push(paint('bold', `Writes${output !== undefined ? ' to the copy' : ''}, in this order (the undo file keeps every original byte):`));
   plan.writes.forEach((w, i) => {
     const next = plan.writes[i + 1];
     lines.push(`  ${String(i + 1).padStart(2)}. ${w.name.padEnd(20)} LBA ${String(w.lba).padEnd(12)} ${w.after.length} bytes`);
@@ -48,15 +59,6 @@ export function renderPlan(plan: Plan): string {
   return lines.join('\n');
 }
 
-export async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
 /** A VHD/VHDX that differencing images in its directory build on must not change under them. */
 async function requireNoChildren(diskPath: string, format: string): Promise<void> {
   if (format !== 'vhd' && format !== 'vhdx') return;
@@ -64,14 +66,63 @@ async function requireNoChildren(diskPath: string, format: string): Promise<void
   if (children.length) {
     throw new DiskError(
       'EBUSY',
-      `${diskPath} is the parent of the differencing disk${children.length > 1 ? 's' : ''} ${children.join(', ')}: writing to it would change what they read and break the chain (Hyper-V refuses a child whose parent changed). Merge the chain first, or repair the child. Nothing was written.`,
+      `${diskPath} is the parent of the differencing disk${children.length > 1 ? 's' : ''} ${children.join(', ')}: writing to it would change what they read and break the chain (Hyper-V refuses a child whose parent changed). Merge the chain first, repair the child, or write a repaired copy with --output FILE. Nothing was written.`,
     );
   }
 }
 
+/** Refuses, before the plan is shown, a disk that cannot take this plan's writes in place. */
+async function requireInPlace(reader: BlockSource, diskPath: string, plan: Plan): Promise<void> {
+  const instead = `Write a repaired raw copy instead (the input is not changed): add --output ${shellQuote(copyName(diskPath))}. Nothing was written.`;
+  if (reader.readOnlyReason) throw new DiskError('EROFS', `${diskPath} cannot be written in place: ${reader.readOnlyReason}. ${instead}`);
+  for (const w of plan.writes) {
+    const why = await whyNotInPlace(reader, [[w.offset, w.after.length]]);
+    if (why !== undefined) throw new DiskError('ENOTSUP', `cannot write the ${w.name} (LBA ${w.lba}) of ${diskPath} in place: ${why}. ${instead}`);
+  }
+}
+
 /**
- * Shared flow of every write command: plan on a read-only open, show the plan, ask (or take
- * --yes; refuse without a TTY), then apply through the write protocol and verify.
+ * Everything that could refuse the write once it is confirmed, checked before the plan is shown:
+ * no terminal to ask on, a target that cannot be written, an undo file that cannot be made.
+ */
+function preflight(target: string, isDevice: boolean, flags: WriteFlags, journal: string): void {
+  if (!flags.yes && !process.stdin.isTTY) throw new UsageError('refusing to write without confirmation: pass --yes (or run on a terminal to be asked). Nothing was written.');
+  const refuse = (code: string, message: string): never => {
+    throw new DiskError(code, `${message}. Nothing was written.`);
+  };
+  const writableDir = (dir: string, what: string): void => {
+    try {
+      if (!statSync(dir).isDirectory()) refuse('ENOTDIR', `${dir} (where the ${what} goes) is not a directory`);
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      if (err instanceof DiskError) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+      refuse(code, code === 'ENOENT' ? `the directory ${dir} for the ${what} does not exist` : `cannot write the ${what} into ${dir} (${code})`);
+    }
+  };
+  if (flags.output !== undefined) {
+    if (existsSync(flags.output)) refuse('EEXIST', `${flags.output} already exists; --output never replaces a file, name a new one`);
+    writableDir(dirname(resolve(flags.output)), 'repaired copy');
+  } else if (!isDevice) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+      refuse(code, `${target} cannot be opened for writing (${code}); write a repaired copy with --output FILE, or fix its permissions`);
+    }
+  }
+  if (flags.undoFile !== undefined && existsSync(flags.undoFile)) refuse('EEXIST', `undo file ${flags.undoFile} already exists; choose another with --undo-file`);
+  writableDir(dirname(resolve(journal)), 'undo file');
+}
+
+const progressOnTerminal = (what: string): ((done: number, total: number) => void) | undefined =>
+  process.stderr.isTTY ? (done, total) => void process.stderr.write(`\r${what}: ${Math.floor((done / total) * 100)}%${done >= total ? '\r\x1b[K' : ''}`) : undefined;
+
+/**
+ * Shared flow of every write command: plan on a read-only open; check everything that could
+ * refuse; show the plan; ask (or take --yes); then apply through the write protocol and verify.
+ * With --output the disk named is only read: its virtual disk is copied to a sparse raw image,
+ * and the plan is made again on the copy and applied there (undo and verify apply to the copy).
  */
 export async function runWrite(
   diskPath: string,
@@ -81,41 +132,53 @@ export async function runWrite(
 ): Promise<number> {
   let plan: Plan;
   const parent = flags.parent ? { parent: flags.parent } : {};
+  const output = flags.output;
   const reader = await openDisk(diskPath, parent);
   try {
     plan = await makePlan(await loadGpt(reader, load)).catch((err: unknown) => {
       throw err instanceof PlanError ? new UsageError(err.message) : err;
     });
-    // Refuse now, before any prompt, a plan the container cannot take in place (VHDX ZERO blocks…).
-    await requireWritable(reader, plan.writes);
-    await requireNoChildren(diskPath, reader.format);
+    if (output === undefined && plan.writes.length) {
+      // Refuse now, before any prompt, a plan the container cannot take in place (VHDX ZERO blocks…).
+      await requireInPlace(reader, diskPath, plan);
+      await requireNoChildren(diskPath, reader.format);
+    }
   } finally {
     await reader.close();
   }
   const out = (text: string): void => void process.stdout.write(text + '\n');
+  const isDevice = plan.source.format === 'device';
+  const target = output ?? diskPath;
+  const journalPath: JournalPath = flags.undoFile ?? ((attempt) => defaultJournalPath(target, output === undefined && isDevice, new Date(), attempt));
+  if (plan.writes.length && !flags.dryRun) preflight(diskPath, isDevice, flags, typeof journalPath === 'string' ? journalPath : journalPath(0));
   if (flags.dryRun || !plan.writes.length) {
-    out(flags.json ? JSON.stringify({ plan: planJson(plan), applied: false }, null, 2) : renderPlan(plan) + (plan.writes.length ? '\n(dry run: nothing was written)' : ''));
+    const note = output !== undefined && plan.writes.length ? `\n(dry run: nothing was written, and ${output} was not made)` : plan.writes.length ? '\n(dry run: nothing was written)' : '';
+    out(flags.json ? JSON.stringify({ plan: planJson(plan, output), applied: false }, null, 2) : renderPlan(plan, output) + note);
     return EXIT.OK;
   }
-  if (!flags.json) out(renderPlan(plan));
+  if (!flags.json) out(renderPlan(plan, output));
   if (!flags.yes) {
-    if (!process.stdin.isTTY) throw new UsageError('refusing to write without confirmation: pass --yes (or run on a terminal to be asked)');
-    if (!(await confirm(`Write these changes to ${diskPath}? [y/N] `))) {
+    const answer = await ask(`Write these changes to ${target}? [y/N] `);
+    if (answer === 'interrupted' || answer === 'closed') {
+      process.stderr.write('\naborted, nothing was written\n');
+      return answer === 'interrupted' ? EXIT.INTERRUPTED : EXIT.CANNOT_RUN;
+    }
+    if (answer === 'no') {
       process.stderr.write('Nothing was written.\n');
       return EXIT.CANNOT_RUN;
     }
   }
-  const journalPath = flags.undoFile ?? defaultJournalPath(diskPath, plan.source.format === 'device');
-  const writer = await openDisk(diskPath, { writable: true, ...parent });
+  if (output !== undefined) plan = await copyAndReplan(diskPath, output, parent, { ...load, sectorSize: plan.source.sectorSize }, makePlan);
+  const writer = await openDisk(target, { writable: true, ...(output === undefined ? parent : {}) });
   let result: ApplyResult;
   let reread: string | undefined;
   let written: LoadedGpt | undefined;
   try {
     result = await applyPlan(plan, writer, {
       journalPath,
-      reopen: () => openDisk(diskPath, parent),
+      reopen: () => openDisk(target, output === undefined ? parent : {}),
       verify: async (fresh: BlockSource) => {
-        written = await loadGpt(fresh, load);
+        written = await loadGpt(fresh, { ...load, sectorSize: plan.source.sectorSize });
         return [written.primary, written.backup].filter((c) => !c.valid).map((c) => `the ${c.which} GPT does not validate after the write`);
       },
     });
@@ -125,13 +188,37 @@ export async function runWrite(
     await writer.close();
   }
   if (reread && !flags.json) process.stderr.write(`Note: ${reread}.\n`);
-  if (flags.json) out(JSON.stringify({ plan: planJson(plan), applied: true, undoFile: result.journalPath, verified: result.problems.length === 0, problems: result.problems }, null, 2));
+  if (flags.json) out(JSON.stringify({ plan: planJson(plan, output), applied: true, ...(output !== undefined ? { output } : {}), undoFile: result.journalPath, verified: result.problems.length === 0, problems: result.problems }, null, 2));
   if (result.problems.length) {
-    process.stderr.write(`gptdoctor: VERIFY FAILED after writing ${diskPath}:\n${result.problems.map((p) => `  ${p}`).join('\n')}\nRestore the original bytes with: gptdoctor undo ${result.journalPath}\n`);
+    process.stderr.write(`gptdoctor: VERIFY FAILED after writing ${target}:\n${result.problems.map((p) => `  ${p}`).join('\n')}\nRestore the original bytes with: gptdoctor undo ${result.journalPath}\n`);
     return EXIT.CANNOT_RUN;
   }
-  if (!flags.json) out(`Wrote ${result.written} region${result.written === 1 ? '' : 's'} and verified them by re-reading.\nUndo with: gptdoctor undo ${result.journalPath}`);
+  if (!flags.json) {
+    const copied = output !== undefined ? `Copied ${diskPath} to ${output} (sparse raw) and repaired the copy; ${diskPath} was not changed.\n` : '';
+    out(`${copied}Wrote ${result.written} region${result.written === 1 ? '' : 's'} and verified them by re-reading.\nUndo with: gptdoctor undo ${result.journalPath}`);
+  }
   return EXIT.OK;
+}
+
+/**
+ * Copies the disk out to a sparse raw image and plans again on the copy, which must come to the
+ * same writes as the plan shown (it holds the same bytes); otherwise the copy is left unwritten.
+ */
+async function copyAndReplan(diskPath: string, output: string, parent: { parent?: string }, load: LoadOptions, makePlan: (g: LoadedGpt) => Promise<Plan>): Promise<Plan> {
+  const source = await openDisk(diskPath, parent);
+  try {
+    await writeRawCopy(source, output, progressOnTerminal(`copying to ${output}`));
+  } finally {
+    await source.close();
+  }
+  const copy = await openDisk(output);
+  try {
+    return await makePlan(await loadGpt(copy, load)).catch((err: unknown) => {
+      throw err instanceof PlanError ? new UsageError(`${err.message} (planning again on the copy ${output}, which was made but not written)`) : err;
+    });
+  } finally {
+    await copy.close();
+  }
 }
 
 /** Asks the OS to take the new table, and says in one sentence what it did. */

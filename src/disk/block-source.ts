@@ -23,6 +23,12 @@ export interface BlockSource {
   /** False for sources opened read-only. */
   readonly writable: boolean;
   /**
+   * Why this source can never be written in place, whatever it was opened for: a compressed
+   * image, or a format gptdoctor only reads. Write commands then offer `--output FILE` (a repaired
+   * raw copy) instead, before any plan is shown.
+   */
+  readonly readOnlyReason?: string;
+  /**
    * Reads `length` bytes at `offset`. The result is shorter than `length` only when the
    * range runs past the end of the disk (it is empty when `offset >= size`).
    */

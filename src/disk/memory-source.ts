@@ -12,6 +12,8 @@ export class MemorySource implements BlockSource {
     private readonly bytes: Uint8Array,
     readonly writable = false,
     readonly format: SourceFormat = 'memory',
+    /** Set for decompressed images: the bytes held here are not the file's. */
+    readonly readOnlyReason?: string,
   ) {}
 
   get size(): number {

@@ -80,7 +80,7 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     if (kind === 'raw') return file;
     if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic' || kind === 'qcow2' || kind === 'vmdk') {
       if ((kind === 'qcow2' || kind === 'vmdk') && options.writable) {
-        throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]} image, which gptdoctor reads but does not write; convert it to raw first`);
+        throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]} image, which gptdoctor reads but does not write; write a repaired raw copy with --output FILE`);
       }
       try {
         if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => openBacking(path, backing, options.chain ?? []));
@@ -95,8 +95,8 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     }
     await file.close();
     if (kind === 'gzip') {
-      if (options.writable) throw new DiskError('EROFS', `${path} is gzip-compressed: decompress it before writing to it`);
-      return new MemorySource(path, await gunzipFile(path), false, 'raw');
+      if (options.writable) throw new DiskError('EROFS', `${path} is gzip-compressed: write a repaired copy with --output FILE, or decompress it first`);
+      return new MemorySource(path, await gunzipFile(path), false, 'raw', 'it is gzip-compressed');
     }
     throw new DiskError('EFORMAT', `${path} is a ${CONTAINER_NAMES[kind]} container, which this version of gptdoctor cannot read yet`);
   } catch (err) {

@@ -15,6 +15,7 @@ const OFFSET_MASK = 0x00ff_ffff_ffff_fe00n;
 export class Qcow2Source implements BlockSource {
   readonly format = 'qcow2' as const;
   readonly writable = false;
+  readonly readOnlyReason = 'gptdoctor reads qcow2 images but does not write them';
   private read_ = 0;
   private readonly l2Cache = new Map<number, Uint8Array>();
 

@@ -29,6 +29,7 @@ interface PlacedExtent {
 export class VmdkSource implements BlockSource {
   readonly format = 'vmdk' as const;
   readonly writable = false;
+  readonly readOnlyReason = 'gptdoctor reads VMDK images but does not write them';
   readonly declaredSectorSize = 512;
   private read_ = 0;
   private readonly opened = new Map<string, FileSource>();

@@ -5,7 +5,7 @@ import { decodeUsedEntries, encodeEntry, type GptEntry } from '../gpt/entries.js
 import { filesystemsInChunk, type FoundFilesystem } from './fs-outline.js';
 import { sliceReader } from '../fs/byte-reader.js';
 import { openFat } from '../fs/fat.js';
-import { TYPE_GUIDS } from '../gpt/partition-types.js';
+import { TYPE_GUIDS, typeByGuid } from '../gpt/partition-types.js';
 import { GPT_REVISION_1_0, arraySectors } from '../gpt/header.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { TableModel } from '../repair/table-model.js';
@@ -36,7 +36,12 @@ export interface Candidate {
     entriesSha256: string;
   }>;
   evidence: string[];
+  /** Filesystems-basis candidates: each partition's type, and what it was guessed from. */
+  guessedTypes?: Array<{ partition: number; type: string; from: string }>;
 }
+
+/** Every sector size a GPT can be written for: the hunt tries them all, whatever --sector-size says. */
+export const HUNT_SECTOR_SIZES = [512, 1024, 2048, 4096] as const;
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -44,8 +49,11 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
  * Hunts the whole disk (headers at every sector for 512 and 4096 bytes, then header-less arrays
  * where arrays belong and where the protective MBR says the old end was) and ranks what it found.
  */
-export async function findCandidates(source: BlockSource, options: { sectorSizes?: number[]; pmbrEnd?: number; progress?: HuntProgress } = {}): Promise<Candidate[]> {
-  const sizes = options.sectorSizes ?? [512, 4096];
+export async function findCandidates(
+  source: BlockSource,
+  options: { sectorSizes?: number[]; pmbrEnd?: number; progress?: HuntProgress; /** The sector size a table outlined from filesystems is written for (--sector-size). */ outlineSectorSize?: number } = {},
+): Promise<Candidate[]> {
+  const sizes = options.sectorSizes ?? [...HUNT_SECTOR_SIZES];
   const filesystems: FoundFilesystem[] = [];
   const headers = await huntHeaders(source, sizes, options.progress, (chunk, offset) => {
     for (const fs of filesystemsInChunk(chunk, offset)) if (offset <= fs.offset && fs.offset < offset + CHUNK_SIZE) filesystems.push(fs);
@@ -71,7 +79,10 @@ export async function findCandidates(source: BlockSource, options: { sectorSizes
       evidence: [`an entry array with ${found.entries.length} plausible partitions at LBA ${found.lba} (${found.sectorSize}-byte sectors), but no header vouches for it: a new disk GUID will be made`],
     });
   }
-  if (filesystems.length && !candidates.some((c) => c.basis === 'headers')) candidates.push(await outlineCandidate(source, filesystems));
+  if (filesystems.length && !candidates.some((c) => c.basis === 'headers')) {
+    const outline = await outlineCandidate(source, filesystems, options.outlineSectorSize);
+    if (outline.partitions.length) candidates.push(outline); // an empty table restores nothing
+  }
   candidates.sort((a, b) => b.score - a.score);
   candidates.forEach((c, i) => (c.rank = i + 1));
   return candidates;
@@ -138,25 +149,36 @@ function groupHeaders(source: BlockSource, headers: readonly FoundHeader[]): Can
  * A FAT volume holding \EFI\…\*.efi boot files becomes the EFI System Partition, as firmware
  * and Windows Setup need it typed (the other types are guesses from the filesystem).
  */
-async function outlineCandidate(source: BlockSource, filesystems: readonly FoundFilesystem[]): Promise<Candidate> {
-  const ss = source.declaredSectorSize ?? 512;
+async function outlineCandidate(source: BlockSource, filesystems: readonly FoundFilesystem[], sectorSize?: number): Promise<Candidate> {
+  const ss = sectorSize ?? source.declaredSectorSize ?? 512;
   const total = Math.floor(source.size / ss);
   const sectors = arraySectors(128, 128, ss);
   const array = new Uint8Array(128 * 128);
-  // Keep filesystems that fit the disk and do not start inside an earlier one (backup boot sectors).
+  const lastUsable = total - 2 - sectors;
+  // Keep filesystems that fit the disk and do not start inside an earlier one (backup boot
+  // sectors); say which were left out and why, so no partition is dropped in silence.
   const inside: FoundFilesystem[] = [];
+  const leftOut: string[] = [];
   for (const f of [...filesystems].sort((a, b) => a.offset - b.offset)) {
     const previous = inside.at(-1);
-    if (f.length > 0 && (f.offset + f.length) / ss <= total - 1 - sectors && (!previous || f.offset >= previous.offset + previous.length)) inside.push(f);
+    if (previous && f.offset < previous.offset + previous.length) continue; // a structure inside the previous filesystem
+    const extent = `${f.kind} at byte ${f.offset} (${f.length} bytes)`;
+    if (f.length <= 0 || f.offset % ss !== 0 || f.length % ss !== 0) leftOut.push(`${extent}: its size is not a whole number of ${ss}-byte sectors`);
+    else if ((f.offset + f.length) / ss - 1 > lastUsable) leftOut.push(`${extent} ends at LBA ${(f.offset + f.length) / ss - 1}, inside the last ${sectors + 1} sectors the backup GPT needs (last usable LBA ${lastUsable})`);
+    else inside.push(f);
   }
   inside.splice(128);
-  const evidence = [`${inside.length} filesystem${inside.length === 1 ? '' : 's'} (${inside.map((f) => f.kind).join(', ')}) at 1 MiB boundaries, sized by their own headers: types are guessed from the filesystem and partition GUIDs are new`];
+  const evidence = [`${inside.length} filesystem${inside.length === 1 ? '' : 's'} (${inside.map((f) => f.kind).join(', ')}) at 1 MiB boundaries, sized by their own headers: no header or entry array survived, types are guessed from the filesystems and partition GUIDs are new`];
+  for (const l of leftOut) evidence.push(`left out: ${l}`);
+  const guessedTypes: NonNullable<Candidate['guessedTypes']> = [];
   for (const [i, f] of inside.entries()) {
     const bootFiles = f.kind === 'fat' ? await efiBootFiles(source, f) : [];
     if (bootFiles.length) evidence.push(`partition ${i + 1} is a FAT volume with ${bootFiles.join(', ')}: typed EFI System Partition`);
+    const typeGuid = bootFiles.length ? TYPE_GUIDS.ESP : f.typeGuid;
+    guessedTypes.push({ partition: i + 1, type: typeByGuid(typeGuid)?.name ?? typeGuid, from: bootFiles.length ? `a FAT volume holding ${bootFiles[0]}` : `its ${f.kind} filesystem` });
     const entry = encodeEntry(
       {
-        typeGuid: bootFiles.length ? TYPE_GUIDS.ESP : f.typeGuid,
+        typeGuid,
         uniqueGuid: randomUUID().toUpperCase(),
         firstLba: f.offset / ss,
         lastLba: (f.offset + f.length) / ss - 1,
@@ -173,13 +195,14 @@ async function outlineCandidate(source: BlockSource, filesystems: readonly Found
     sectorSize: ss,
     basis: 'filesystems',
     firstUsableLba: 2 + sectors,
-    lastUsableLba: total - 2 - sectors,
+    lastUsableLba: lastUsable,
     entryCount: 128,
     entrySize: 128,
     array,
     partitions: decodeUsedEntries(array, 128, 128),
     headers: [],
     evidence,
+    guessedTypes,
   };
 }
 
@@ -214,25 +237,4 @@ export function modelFromCandidate(g: LoadedGpt, c: Candidate): TableModel {
     revision: GPT_REVISION_1_0,
     headerSize: 92,
   };
-}
-
-/** How a candidate differs from the partitions the disk shows now, partition by partition. */
-export function differencesFromDisk(current: LoadedGpt, c: Candidate): string[] {
-  if (current.table === 'none') return ['the disk has no valid partition table now'];
-  const out: string[] = [];
-  if (current.sectorSize !== c.sectorSize) out.push(`the disk is read with ${current.sectorSize}-byte sectors, the candidate uses ${c.sectorSize}`);
-  const mine = new Map(c.partitions.map((p) => [p.index, p]));
-  const theirs = new Map(current.partitions.map((p) => [p.index, p]));
-  for (const index of [...new Set([...mine.keys(), ...theirs.keys()])].sort((a, b) => a - b)) {
-    const a = theirs.get(index);
-    const b = mine.get(index);
-    if (!a) out.push(`partition ${index} (LBA ${b!.firstLba}..${b!.lastLba}) is not on the disk now`);
-    else if (!b) out.push(`partition ${index} (LBA ${a.firstLba}..${a.lastLba}) is on the disk but not in the candidate`);
-    else {
-      const fields = (['typeGuid', 'uniqueGuid', 'firstLba', 'lastLba', 'attributes', 'name'] as const).filter((f) => a[f] !== b[f]);
-      if (fields.length) out.push(`partition ${index}: ${fields.map((f) => `${f} ${String(a[f])} → ${String(b[f])}`).join(', ')}`);
-    }
-  }
-  if (c.diskGuid && current.primary.header?.diskGuid !== c.diskGuid && current.backup.header?.diskGuid !== c.diskGuid) out.push(`disk GUID ${c.diskGuid} differs from the disk's`);
-  return out;
 }

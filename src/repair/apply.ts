@@ -1,11 +1,11 @@
 import { DiskError, type BlockSource } from '../disk/block-source.js';
-import { journalFromPlan, writeJournal } from './journal.js';
+import { journalFromPlan, writeJournal, type JournalPath } from './journal.js';
 import { sameBytes } from '../bytes.js';
 import { flushGroup, type Plan, type PlannedWrite } from './plan.js';
 
 export interface ApplyOptions {
-  /** Where the undo journal goes; it is written and fsynced before the disk is touched. */
-  journalPath: string;
+  /** Where the undo journal goes (or the names to try); it is written and fsynced before the disk is touched. */
+  journalPath: JournalPath;
   /** Opens the disk afresh (read-only) for verification, so nothing is read from our own buffers. */
   reopen: () => Promise<BlockSource>;
   /** Extra checks on the re-read disk (e.g. both GPT copies valid); returns problems. */
@@ -26,13 +26,13 @@ export interface ApplyResult {
  */
 export async function applyPlan(plan: Plan, disk: BlockSource, options: ApplyOptions): Promise<ApplyResult> {
   if (!disk.writable || !disk.write || !disk.flush) throw new DiskError('EROFS', `${disk.path} is not open for writing`);
-  if (plan.writes.length === 0) return { journalPath: options.journalPath, written: 0, problems: [] };
+  if (plan.writes.length === 0) return { journalPath: '', written: 0, problems: [] };
   await requireBytes(disk, plan.writes, 'before', 'the disk changed since the plan was made; nothing was written, run the command again');
   await requireWritable(disk, plan.writes);
-  await writeJournal(options.journalPath, journalFromPlan(plan, (await disk.containerState?.()) ?? []));
+  const journalPath = await writeJournal(options.journalPath, journalFromPlan(plan, (await disk.containerState?.()) ?? []));
   await writeInOrder(disk, plan.writes, 'after');
   const problems = await verifyFresh(plan.writes, 'after', options);
-  return { journalPath: options.journalPath, written: plan.writes.length, problems };
+  return { journalPath, written: plan.writes.length, problems };
 }
 
 /** Writes one side of each planned write, flushing whenever the group changes and at the end. */

@@ -48,14 +48,28 @@ export function journalFromPlan(plan: Plan, container: ReadonlyArray<{ fileOffse
   };
 }
 
-/** Writes the journal with O_EXCL (never over an older journal), fsyncs it and its directory. */
-export async function writeJournal(path: string, journal: Journal): Promise<void> {
+/** A journal's path, or the names to try in turn (attempt 0, 1, …) until one is not taken. */
+export type JournalPath = string | ((attempt: number) => string);
+
+/** How many taken names a JournalPath function may skip before giving up. */
+const MAX_NAME_ATTEMPTS = 1000;
+
+/**
+ * Writes the journal with O_EXCL (never over an older journal), fsyncs it and its directory, and
+ * returns the path it used. With a function, a taken name makes it try the next one.
+ */
+export async function writeJournal(target: JournalPath, journal: Journal): Promise<string> {
   let handle;
-  try {
-    handle = await open(path, 'wx');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new DiskError(code, code === 'EEXIST' ? `undo file ${path} already exists; choose another with --undo-file` : `cannot create undo file ${path}: ${(err as Error).message}`);
+  let path = '';
+  for (let attempt = 0; !handle; attempt++) {
+    path = typeof target === 'string' ? target : target(attempt);
+    try {
+      handle = await open(path, 'wx');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (code === 'EEXIST' && typeof target !== 'string' && attempt < MAX_NAME_ATTEMPTS) continue;
+      throw new DiskError(code, code === 'EEXIST' ? `undo file ${path} already exists; choose another with --undo-file` : `cannot create undo file ${path}: ${(err as Error).message}`);
+    }
   }
   try {
     await handle.writeFile(JSON.stringify(journal, null, 1) + '\n');
@@ -68,6 +82,7 @@ export async function writeJournal(path: string, journal: Journal): Promise<void
     await dir.sync().catch(() => undefined); // directories cannot be fsynced everywhere (Windows)
     await dir.close();
   }
+  return path;
 }
 
 /** Reads and checks a journal; every image must match its recorded SHA-256. */

@@ -2,7 +2,10 @@ import { formatCrc } from '../gpt/crc32.js';
 import { arrayCrc } from '../gpt/entries.js';
 import { GPT_SIGNATURE, arraySectors } from '../gpt/header.js';
 import { encodeProtectiveMbr } from '../gpt/mbr.js';
-import type { LoadedGpt } from '../read/load-gpt.js';
+import type { GptCopy, LoadedGpt } from '../read/load-gpt.js';
+import { entryProblems, partitionsPastBackupArea } from '../check/entry-soundness.js';
+import { describeDifference, entryDifferences } from '../check/entry-diff.js';
+import { decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
 import type { Finding } from '../check/finding.js';
 import type { Change, Plan } from './plan.js';
 import { PlanError, applyEntryEdit, buildPlan, type EntryEdit } from './plan-set.js';
@@ -20,16 +23,13 @@ export interface RepairOptions {
   replaceMbr?: boolean;
 }
 
-/** The `set` edit that each confidently fixable boot finding maps to (same as its fix line). */
+/** Boot findings whose `set` fix repair applies itself (never a GUID change: repair keeps identities). */
+const BOOT_FIXES: ReadonlySet<string> = new Set(['esp-type', 'esp-not-fat', 'msr-type', 'esp-attributes', 'recovery-attributes']);
+
+/** The `set` edit of a confidently fixable boot finding: the very edit its fix line makes. */
 function bootEdit(f: Finding): EntryEdit | undefined {
-  if (f.fix === undefined || f.partition === undefined) return undefined;
-  switch (f.code) {
-    case 'esp-type': return { type: 'esp' };
-    case 'msr-type': return { type: 'msr' };
-    case 'esp-attributes': return f.severity === 'error' ? { attributes: '-no-block-io' } : undefined;
-    case 'recovery-attributes': return { attributes: '+required,+no-drive-letter' };
-    default: return undefined;
-  }
+  if (f.edit === undefined || f.partition === undefined || !BOOT_FIXES.has(f.code) || f.edit.guid !== undefined) return undefined;
+  return { ...(f.edit.type ? { type: f.edit.type } : {}), ...(f.edit.attributes ? { attributes: f.edit.attributes } : {}) };
 }
 
 /**
@@ -45,16 +45,21 @@ export async function planRepair(g: LoadedGpt, options: RepairOptions): Promise<
         (intactArray ? ' An entry array may survive: run `gptdoctor recover` to hunt for the table.' : ' Run `gptdoctor recover` to hunt for lost tables.'),
     );
   }
-  const from = g.primary.valid ? 'primary' : 'backup';
+  const from = soundSource(g);
   const model = modelFromCopy(g, from);
   const changes: Change[] = [];
   const notes: string[] = [];
   const extra: Region[] = [];
+  const other = from === 'primary' ? g.backup : g.primary;
+  const rebuilt = from === 'primary' ? 'backup GPT' : 'primary GPT';
 
-  if (!g.primary.valid) changes.push({ where: 'primary GPT', field: 'header and entries', before: 'damaged', after: 'rebuilt from the backup' });
-  else if (!g.backup.valid) changes.push({ where: 'backup GPT', field: 'header and entries', before: g.backup.headerValid ? 'entries damaged' : 'damaged or missing', after: 'rebuilt from the primary' });
-  else if (g.primary.header!.entriesCrc32 !== g.backup.header!.entriesCrc32 || g.primary.header!.diskGuid !== g.backup.header!.diskGuid) {
-    changes.push({ where: 'backup GPT', field: 'header and entries', before: 'disagrees with the primary', after: 'rewritten from the primary' });
+  if (!other.valid) changes.push({ where: rebuilt, field: 'header and entries', before: other.headerValid ? 'entries damaged' : 'damaged or missing', after: `rebuilt from the ${from}` });
+  else if (entryProblemsOf(g, other).length) {
+    changes.push({ where: rebuilt, field: 'header and entries', before: `CRC-valid but unsound (${entryProblemsOf(g, other).join('; ')})`, after: `rewritten from the ${from}, whose entries are sound` });
+    for (const d of entryDifferences(copyEntries(g, other), copyEntries(g, g[from]))) changes.push({ where: `${rebuilt}, partition ${d.partition}`, field: d.field, before: d.before, after: d.after });
+  } else if (g.primary.header!.entriesCrc32 !== g.backup.header!.entriesCrc32 || g.primary.header!.diskGuid !== g.backup.header!.diskGuid) {
+    changes.push({ where: rebuilt, field: 'header and entries', before: `disagrees with the ${from}`, after: `rewritten from the ${from}` });
+    for (const d of entryDifferences(copyEntries(g, other), copyEntries(g, g[from]))) changes.push({ where: `${rebuilt}, partition ${d.partition}`, field: d.field, before: d.before, after: d.after });
   }
 
   relocateBackup(g, model, changes, notes, extra);
@@ -70,6 +75,32 @@ export async function planRepair(g: LoadedGpt, options: RepairOptions): Promise<
     if (crcAfter !== crcBefore) changes.push({ where: 'both headers', field: 'entries CRC32', before: formatCrc(crcBefore), after: formatCrc(crcAfter) });
   }
   return buildPlan(g, model, options.command, changes, notes, extra);
+}
+
+/**
+ * The copy to rebuild the other from: a CRC-valid copy whose entries are also sound (inside its
+ * usable range, no overlaps), the primary first as UEFI says. A CRC-valid copy with unsound
+ * entries is never copied over a sound one; when no copy is sound, repair refuses and shows how
+ * the copies differ, for a person to decide.
+ */
+function soundSource(g: LoadedGpt): 'primary' | 'backup' {
+  for (const which of ['primary', 'backup'] as const) if (g[which].valid && !entryProblemsOf(g, g[which]).length) return which;
+  const valid = (['primary', 'backup'] as const).filter((w) => g[w].valid);
+  const why = valid.map((w) => `the ${w}'s entries: ${entryProblemsOf(g, g[w]).join('; ')}`).join('. ');
+  const diff = valid.length === 2 ? entryDifferences(copyEntries(g, g.primary), copyEntries(g, g.backup)).slice(0, 8).map(describeDifference) : [];
+  throw new PlanError(
+    `no copy of the GPT is sound, so repair will not choose one: ${why}.` +
+      (diff.length ? ` The copies differ (primary → backup): ${diff.join('; ')}.` : '') +
+      ' Fix the entries with `gptdoctor set`, or inspect both copies with `gptdoctor inspect`. Nothing was written.',
+  );
+}
+
+function copyEntries(_g: LoadedGpt, c: GptCopy): GptEntry[] {
+  return decodeUsedEntries(c.array!, c.header!.entrySize, c.header!.entryCount);
+}
+
+function entryProblemsOf(g: LoadedGpt, c: GptCopy): string[] {
+  return entryProblems(copyEntries(g, c), c.header!.firstUsableLba, c.header!.lastUsableLba);
 }
 
 function describe(g: LoadedGpt): string {
@@ -89,10 +120,11 @@ function relocateBackup(g: LoadedGpt, m: TableModel, changes: Change[], notes: s
   const tooLong = m.lastUsableLba >= newEntriesLba;
   if (!moves && !tooLong) return;
   const newLastUsable = moves ? newEntriesLba - 1 : Math.min(m.lastUsableLba, newEntriesLba - 1);
-  const blocking = g.partitions.filter((p) => p.lastLba > newLastUsable);
+  const blocking = partitionsPastBackupArea(decodeUsedEntries(m.array, m.entrySize, m.entryCount), g.lastLba, sectors);
   if (blocking.length) {
+    const needed = (Math.max(...blocking.map((p) => p.lastLba)) + sectors + 2) * m.sectorSize;
     throw new PlanError(
-      `the backup GPT must sit at the end of the disk (entries at LBA ${newEntriesLba}), but partition${blocking.length > 1 ? 's' : ''} ${blocking.map((p) => p.index).join(', ')} reach${blocking.length > 1 ? '' : 'es'} past LBA ${newLastUsable}: the image is too short for its partitions; extend it (truncate -s) and run repair again`,
+      `the backup GPT must sit at the end of the disk (entries at LBA ${newEntriesLba}), but partition${blocking.length > 1 ? 's' : ''} ${blocking.map((p) => p.index).join(', ')} reach${blocking.length > 1 ? '' : 'es'} past LBA ${newLastUsable}: the image is too short for its partitions. Extend it to at least ${needed} bytes (truncate -s ${needed} FILE; \`gptdoctor check\` gives the size its table was written for) and run repair again`,
     );
   }
   const oldLba = m.backupLba;

@@ -1,4 +1,5 @@
-import { arrayCrc } from '../gpt/entries.js';
+import { entryProblems } from '../check/entry-soundness.js';
+import { arrayCrc, decodeUsedEntries } from '../gpt/entries.js';
 import { GPT_REVISION_1_0, GPT_SIGNATURE, arraySectors, encodeHeader, type GptHeader } from '../gpt/header.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 
@@ -107,5 +108,7 @@ export function modelProblems(m: TableModel, totalSectors: number): string[] {
   if (m.primaryEntriesLba < 2 || m.primaryEntriesLba + sectors > m.firstUsableLba) problems.push('primary entry array would overlap the usable area');
   if (m.backupEntriesLba <= m.lastUsableLba || m.backupEntriesLba + sectors > m.backupLba) problems.push('backup entry array would overlap the usable area or the backup header');
   if (m.firstUsableLba > m.lastUsableLba) problems.push('first usable LBA is after last usable LBA');
+  // The entries too: a valid header over overlapping or out-of-range partitions is no valid table.
+  if (!problems.length) problems.push(...entryProblems(decodeUsedEntries(m.array, m.entrySize, m.entryCount), m.firstUsableLba, m.lastUsableLba));
   return problems;
 }

@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { whyNotInPlace } from '../disk/in-place.js';
+import { arraySectors } from '../gpt/header.js';
+import type { LoadedGpt } from '../read/load-gpt.js';
+
+/**
+ * Where fix lines write: undefined when the disk takes its table writes in place, else the name
+ * of a repaired raw copy (`--output`) that does not exist yet. The ranges asked about are the
+ * ones any fix writes: LBA 0 through the primary array, the backup area at the disk's real end,
+ * and the backup where it sits now (repair zeroes a stale one).
+ */
+export async function copyTarget(g: LoadedGpt, diskArg: string): Promise<string | undefined> {
+  if (g.source.format === 'device') return undefined;
+  const ss = g.sectorSize;
+  const header = g.primary.header ?? g.backup.header;
+  const sectors = header && header.entrySize >= 128 && header.entryCount > 0 && header.entryCount * header.entrySize <= 4 * 1024 * 1024
+    ? arraySectors(header.entryCount, header.entrySize, ss)
+    : arraySectors(128, 128, ss);
+  const ranges: Array<[number, number]> = [
+    [0, Math.min(g.source.size, (2 + sectors) * ss)],
+    [Math.max(0, g.lastLba - sectors) * ss, (sectors + 1) * ss],
+  ];
+  if (g.backup.headerValid && g.backup.lba !== g.lastLba) ranges.push([g.backup.lba * ss, ss]);
+  const why = await whyNotInPlace(g.source, ranges.filter(([offset, length]) => offset + length <= g.source.size));
+  return why === undefined ? undefined : copyName(diskArg);
+}
+
+/** `disk.img.gz` → `disk-fixed.img`, `vm.qcow2` → `vm-fixed.img`; `-2`, `-3`… when taken. */
+export function copyName(diskArg: string, exists: (path: string) => boolean = existsSync): string {
+  const stem = diskArg
+    .replace(/\.(gz|gzip|xz|zst|zstd|bz2)$/i, '')
+    .replace(/\.(img|raw|bin|dd|iso|vhdx?|avhdx?|qcow2?|vmdk)$/i, '');
+  for (let n = 1; ; n++) {
+    const name = `${stem}-fixed${n > 1 ? `-${n}` : ''}.img`;
+    if (!exists(name)) return name;
+  }
+}
