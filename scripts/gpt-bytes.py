@@ -9,6 +9,7 @@ same CRC-32 the UEFI spec uses), so the checker has to find the problem in the f
   gpt-bytes.py zero FILE OFFSET LENGTH          zero a byte range
   gpt-bytes.py header FILE primary|backup|both FIELD VALUE    set a header field, fix that header's CRC
   gpt-bytes.py entry FILE INDEX FIELD VALUE     set an entry field in both arrays, fix all CRCs
+  gpt-bytes.py entry-primary FILE INDEX FIELD VALUE   the same in the primary array alone (a CRC-valid but wrong primary)
   gpt-bytes.py entry-size-256 FILE              rewrite both arrays with 256-byte entries
   gpt-bytes.py fill FILE COUNT                  a fresh GPT of COUNT 1 MiB partitions (benchmarks; the file must be big enough)
 Options: --sector-size N (default 512)
@@ -64,8 +65,8 @@ class Disk:
         struct.pack_into('<I', self.data, lba * self.ss + 88, zlib.crc32(bytes(self.data[start:start + count * size])) & 0xffffffff)
         self.fix_header_crc(lba)
 
-    def set_entry(self, index, off, raw):
-        for lba in (1, self.last):
+    def set_entry(self, index, off, raw, lbas=None):
+        for lba in lbas or (1, self.last):
             entries, size = self.field(lba, 72, '<Q'), self.field(lba, 84, '<I')
             at = entries * self.ss + (index - 1) * size + off
             self.data[at:at + len(raw)] = raw
@@ -147,10 +148,10 @@ def main():
             raw = pack(fmt, value)
             disk.data[lba * disk.ss + off:lba * disk.ss + off + len(raw)] = raw
             disk.fix_header_crc(lba)
-    elif a.command == 'entry':
+    elif a.command in ('entry', 'entry-primary'):
         index, name, value = int(a.args[0]), a.args[1], a.args[2]
         off, fmt = ENTRY_FIELDS[name]
-        disk.set_entry(index, off, pack(fmt, value))
+        disk.set_entry(index, off, pack(fmt, value), (1,) if a.command == 'entry-primary' else None)
     elif a.command == 'entry-size-256':
         entry_size_256(disk)
 
