@@ -10,7 +10,7 @@ export { inspectDisk, inspectDisk as inspect, checkDisk, checkDisk as check, wit
 export type { InspectReport, PartitionReport, HeaderReport } from './report/inspect-report.js';
 export type { CheckReport } from './check/check.js';
 export { FINDING_CODES, PROFILES } from './check/finding.js';
-export type { Finding, FindingCode, Profile, Severity } from './check/finding.js';
+export type { Finding, FindingCode, FixEdit, Profile, Severity } from './check/finding.js';
 export { planSet, PlanError } from './repair/plan-set.js';
 export type { EntryEdit } from './repair/plan-set.js';
 export { planRepair } from './repair/plan-repair.js';

@@ -1,6 +1,6 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { partitionReport, sourceReport, type PartitionReport, type SourceReport } from '../report/inspect-report.js';
-import { FINDING_CODES, SEVERITY_RANK, fixCommand, type Finding, type Profile } from './finding.js';
+import { FINDING_CODES, SEVERITY_RANK, fixCommand, shellQuote, type Finding, type Profile } from './finding.js';
 import { copyTarget } from './fix-target.js';
 import { addFreeSpace, partitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
@@ -24,9 +24,7 @@ export interface CheckReport {
  * it goes into the `fix` command lines.
  */
 export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profile = 'auto'): Promise<CheckReport> {
-  // Fix lines for a disk that cannot take writes in place write a repaired copy (--output).
-  const fix = fixCommand(diskArg, g.table === 'none' && !g.primary.headerValid && !g.backup.headerValid ? undefined : await copyTarget(g, diskArg));
-  const findings = structureFindings(g, fix);
+  const findings = structureFindings(g, fixCommand(diskArg));
   const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' });
   let applied: Exclude<Profile, 'auto'> = profile === 'auto' ? 'structure' : profile;
   if (profile === 'auto') {
@@ -34,7 +32,8 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
     else if (hasUefiEvidence(facts)) applied = 'uefi';
   }
   if (applied === 'windows') await addFreeSpace(facts);
-  if (applied !== 'structure' && g.table !== 'none') findings.push(...bootFindings(g, facts, fix, applied === 'windows'));
+  if (applied !== 'structure' && g.table !== 'none') findings.push(...bootFindings(g, facts, fixCommand(diskArg), applied === 'windows'));
+  await redirectFixesToCopy(g, diskArg, findings);
   sortFindings(findings);
   const report: CheckReport = {
     source: sourceReport(g.source, g),
@@ -52,6 +51,20 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
     partitionCounts.set(report, facts.length);
   }
   return report;
+}
+
+/**
+ * Fix lines for a disk that cannot take the writes in place (compressed, qcow2, VMDK, a block
+ * not allocated, a parent of differencing disks) write a repaired copy instead: `--output` goes
+ * at the end of each, as fixCommand would put it. Asked only when there is a fix line, so a clean
+ * image in a scan costs nothing more.
+ */
+async function redirectFixesToCopy(g: LoadedGpt, diskArg: string, findings: Finding[]): Promise<void> {
+  if (!findings.some((f) => f.fix)) return;
+  const copy = await copyTarget(g, diskArg);
+  if (copy === undefined) return;
+  const tail = ` --output ${shellQuote(copy)}`;
+  for (const f of findings) if (f.fix) f.fix += tail;
 }
 
 /**

@@ -69,8 +69,8 @@ export function shellQuote(text: string): string {
 }
 
 /**
- * Builds a finding's fix line: `gptdoctor VERB DISK ARGS`, plus `--output COPY` when the disk
- * cannot be written in place (a repaired raw copy is written there instead; see fix-target.ts).
+ * Builds a finding's fix line: `gptdoctor VERB DISK ARGS`. Where the disk cannot be written in
+ * place, check.ts appends `--output COPY` afterwards (see fix-target.ts).
  */
 export interface FixCommand {
   (verb: 'set' | 'repair', args?: string): string;
@@ -78,10 +78,9 @@ export interface FixCommand {
   readonly disk: string;
 }
 
-export function fixCommand(diskArg: string, output?: string): FixCommand {
+export function fixCommand(diskArg: string): FixCommand {
   const disk = shellQuote(diskArg);
-  const tail = output === undefined ? '' : ` --output ${shellQuote(output)}`;
-  return Object.assign((verb: 'set' | 'repair', args?: string) => `gptdoctor ${verb} ${disk}${args ? ` ${args}` : ''}${tail}`, { disk });
+  return Object.assign((verb: 'set' | 'repair', args?: string) => `gptdoctor ${verb} ${disk}${args ? ` ${args}` : ''}`, { disk });
 }
 
 /** The `fix` and `edit` of a finding fixed by `gptdoctor set DISK N …`: one source for both. */

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { differencingChildren } from '../disk/children.js';
 import { whyNotInPlace } from '../disk/in-place.js';
 import { arraySectors } from '../gpt/header.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
@@ -22,7 +23,10 @@ export async function copyTarget(g: LoadedGpt, diskArg: string): Promise<string 
   ];
   if (g.backup.headerValid && g.backup.lba !== g.lastLba) ranges.push([g.backup.lba * ss, ss]);
   const why = await whyNotInPlace(g.source, ranges.filter(([offset, length]) => offset + length <= g.source.size));
-  return why === undefined ? undefined : copyName(diskArg);
+  if (why !== undefined) return copyName(diskArg);
+  // Writing a parent would break the differencing disks beside it: the write commands refuse it.
+  if ((g.source.format === 'vhd' || g.source.format === 'vhdx') && (await differencingChildren(diskArg)).length) return copyName(diskArg);
+  return undefined;
 }
 
 /** `disk.img.gz` → `disk-fixed.img`, `vm.qcow2` → `vm-fixed.img`; `-2`, `-3`… when taken. */

@@ -167,8 +167,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  gptdoctor undo disk.img.gptdoctor-undo-20261124T120000Z.json\n  gptdoctor undo --yes disk.img.gptdoctor-undo-20261124T120000Z.json\n' +
-        '  gptdoctor undo --disk /dev/sdb sdb.gptdoctor-undo-20261124T120000Z.json --yes\n\n' +
+      '\nExamples:\n  gptdoctor undo disk.img.gptdoctor-undo-20261124T120000123Z.json\n  gptdoctor undo --yes disk.img.gptdoctor-undo-20261124T120000123Z.json\n' +
+        '  gptdoctor undo --disk /dev/sdb sdb.gptdoctor-undo-20261124T120000123Z.json --yes\n\n' +
         'Exit status: 0 restored and verified (or nothing to restore), 2 refused or failed.',
     )
     .action(run(async (opts: { json?: boolean }, file = '') => (await import('./undo.js')).runUndo(file, opts)));
