@@ -149,6 +149,16 @@ describe.runIf(haveTools('sgdisk', 'sfdisk', 'mkfs.fat', 'mkfs.ext4', 'qemu-img'
     expect(sha256File(file)).toBe(before);
   });
 
+  it('repair exits 0 only on a structurally clean result: a duplicate GUID it keeps is left with its fix line and exit 1', () => {
+    const file = fixtureFile('guid-duplicate', dir.path);
+    const r = gptdoctor(['repair', '--yes', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`still has this error:\\n  partition-guid-duplicate: .*\\n    fix: gptdoctor set ${file} 2 --guid random`));
+    expect(gptdoctor(['set', file, '2', '--guid', 'random', '--yes']).status).toBe(0);
+    expect(gptdoctor(['repair', '--yes', file]).status).toBe(0);
+    expect(runAll('sgdisk', ['-v', file]).output).toMatch(/No problems found/);
+  });
+
   it('a cut-short image too small for its partitions: no fix line, the exact size, and following the message works', () => {
     const file = fixtureFile('linux', dir.path);
     run('truncate', ['-s', '100M', file]);

@@ -150,7 +150,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--keep-hybrid', 'keep the extra records of a hybrid MBR')
       .option('--replace-mbr', 'overwrite an MBR that holds real partitions (when the GPT is the table in use)'),
   )
-    .addHelpText('after', '\nExamples:\n  gptdoctor repair --dry-run grown.img\n  gptdoctor repair --yes --profile structure disk.img\n  gptdoctor repair grown.qcow2 --output grown-fixed.img --yes\n\nThe source copy is one whose header, array CRC and entries are all sound; when no copy is,\nrepair refuses and shows how the copies differ.\n\nExit status: 0 repaired and verified (or nothing to do / dry run), 2 refused or failed.')
+    .addHelpText('after', '\nExamples:\n  gptdoctor repair --dry-run grown.img\n  gptdoctor repair --yes --profile structure disk.img\n  gptdoctor repair grown.qcow2 --output grown-fixed.img --yes\n\nThe source copy is one whose header, array CRC and entries are all sound; when no copy is,\nrepair refuses and shows how the copies differ.\n\nExit status: 0 repaired and verified (or nothing to do / dry run) and the structure checks clean,\n1 done, but a structural error repair does not fix is left (a duplicate partition GUID: its fix line is\nprinted), 2 refused or failed.')
     .action(run(async (opts: { json?: boolean }, disk = '') => (await import('./repair.js')).runRepair(disk, opts)));
 
   program

@@ -129,6 +129,8 @@ export async function runWrite(
   flags: WriteFlags,
   load: LoadOptions,
   makePlan: (g: LoadedGpt) => Promise<Plan>,
+  /** Runs on the disk written (or found with nothing to do), not after a dry run; returns the exit status. */
+  afterwards?: (target: string) => Promise<number>,
 ): Promise<number> {
   let plan: Plan;
   const parent = flags.parent ? { parent: flags.parent } : {};
@@ -154,7 +156,7 @@ export async function runWrite(
   if (flags.dryRun || !plan.writes.length) {
     const note = output !== undefined && plan.writes.length ? `\n(dry run: nothing was written, and ${output} was not made)` : plan.writes.length ? '\n(dry run: nothing was written)' : '';
     out(flags.json ? JSON.stringify({ plan: planJson(plan, output), applied: false }, null, 2) : renderPlan(plan, output) + note);
-    return EXIT.OK;
+    return !flags.dryRun && afterwards ? afterwards(diskPath) : EXIT.OK;
   }
   if (!flags.json) out(renderPlan(plan, output));
   if (!flags.yes) {
@@ -197,7 +199,7 @@ export async function runWrite(
     const copied = output !== undefined ? `Copied ${diskPath} to ${output} (sparse raw) and repaired the copy; ${diskPath} was not changed.\n` : '';
     out(`${copied}Wrote ${result.written} region${result.written === 1 ? '' : 's'} and verified them by re-reading.\nUndo with: gptdoctor undo ${result.journalPath}`);
   }
-  return EXIT.OK;
+  return afterwards ? afterwards(target) : EXIT.OK;
 }
 
 /**
