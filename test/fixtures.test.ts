@@ -51,7 +51,7 @@ const EXPECTED: Record<string, { codes: string[]; profile: 'windows' | 'uefi' | 
   overlap: { profile: 'structure', codes: ['partition-overlap:error', 'partition-misaligned:info'] },
   'guid-duplicate': { profile: 'structure', codes: ['partition-guid-duplicate:error'] },
   'out-of-range': { profile: 'structure', codes: ['partition-out-of-range:error', 'partition-misaligned:warning'] },
-  'in-table-area': { profile: 'structure', codes: ['partition-in-table-area:error', 'partition-misaligned:warning'] },
+  'in-table-area': { profile: 'structure', codes: ['partition-in-table-area:error', 'partition-out-of-range:error', 'partition-misaligned:warning'] },
   'entry-size-256': { profile: 'structure', codes: ['entry-size-unusual:warning'] },
 };
 

@@ -3,6 +3,7 @@ import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
 import { decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
 import type { GptCopy, LoadedGpt } from '../read/load-gpt.js';
 import { entryProblems, partitionsPastBackupArea } from './entry-soundness.js';
+import { overlapFindings } from './overlaps.js';
 import { fixCommand, setFix, type FixCommand, type Finding } from './finding.js';
 
 /** 1 MiB in bytes: the alignment Windows, parted and gdisk use by default. */
@@ -238,18 +239,19 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[], fix: F
       out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} ends (LBA ${e.lastLba}) before it begins (LBA ${e.firstLba})` });
       continue;
     }
+    // Each rule on its own: a partition over the backup table that also runs off the disk gets both.
     const inPrimaryArea = e.firstLba <= primaryArrayEnd;
     const inBackupArea = e.lastLba >= backupArrayStart && e.firstLba <= backupEnd;
-    if (inPrimaryArea || inBackupArea) {
-      const where = inPrimaryArea ? `the protective MBR / primary GPT (LBA 0..${primaryArrayEnd})` : `the backup GPT (LBA ${backupArrayStart}..${backupEnd})`;
-      out.push({ code: 'partition-in-table-area', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) overlaps ${where}: writing to it destroys the table` });
-    } else if (e.lastLba > g.lastLba) {
+    for (const [inArea, where] of [[inPrimaryArea, `the protective MBR / primary GPT (LBA 0..${primaryArrayEnd})`], [inBackupArea, `the backup GPT (LBA ${backupArrayStart}..${backupEnd})`]] as const) {
+      if (inArea) out.push({ code: 'partition-in-table-area', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) overlaps ${where}: writing to it destroys the table` });
+    }
+    if (e.lastLba > g.lastLba) {
       out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} ends at LBA ${e.lastLba}, past the end of the disk (last LBA ${g.lastLba})` });
     } else if (e.firstLba < h.firstUsableLba || e.lastLba > h.lastUsableLba) {
       out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) lies outside the usable range ${h.firstUsableLba}..${h.lastUsableLba}` });
     }
   }
-  out.push(...overlaps(parts));
+  for (const f of overlapFindings(parts)) out.push(f);
   out.push(...duplicateGuids(parts, fix));
   out.push(...alignment(parts, ss));
   return out;
@@ -258,31 +260,6 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[], fix: F
 /** "partition 3 ("name")": called only when there is a finding, so a clean table's names stay undecoded. */
 function partitionLabel(e: GptEntry): string {
   return `partition ${e.index}${e.name ? ` ("${e.name}")` : ''}`;
-}
-
-/** Every overlapping pair, in O(n log n + pairs): sweep over partitions sorted by start. */
-export function overlaps(parts: readonly GptEntry[]): Finding[] {
-  const sorted = parts.filter((e) => e.firstLba <= e.lastLba).sort((a, b) => a.firstLba - b.firstLba || a.index - b.index);
-  const out: Finding[] = [];
-  // Partitions that may still overlap a later one; compacted in place, as a 32,768-entry table
-  // would otherwise allocate an array per entry.
-  const active: GptEntry[] = [];
-  for (const e of sorted) {
-    let kept = 0;
-    for (const a of active) if (a.lastLba >= e.firstLba) active[kept++] = a;
-    active.length = kept;
-    for (const a of active) {
-      const [x, y] = a.index < e.index ? [a, e] : [e, a];
-      out.push({
-        code: 'partition-overlap',
-        severity: 'error',
-        partition: x.index,
-        message: `partitions ${x.index} (LBA ${x.firstLba}..${x.lastLba}) and ${y.index} (LBA ${y.firstLba}..${y.lastLba}) overlap by ${Math.min(x.lastLba, y.lastLba) - Math.max(x.firstLba, y.firstLba) + 1} sectors`,
-      });
-    }
-    active.push(e);
-  }
-  return out;
 }
 
 /**
