@@ -12,17 +12,18 @@ export class UsageError extends Error {
 }
 
 /**
- * Prints an error for a person and returns the exit code. Expected errors print one line;
- * anything else is a bug in gptdoctor, said so plainly (the stack only with GPTDOCTOR_DEBUG=1).
+ * Prints an error for a person and returns the exit code. Expected errors (DiskError, UsageError)
+ * print one line; anything else, a RangeError from deep inside included, is a bug in gptdoctor
+ * and says so plainly, never disguised as a usage error (the stack only with GPTDOCTOR_DEBUG=1).
  */
 export function reportError(err: unknown, json: boolean): number {
-  const expected = err instanceof DiskError || err instanceof UsageError || err instanceof RangeError;
-  const code = err instanceof DiskError ? err.code : err instanceof UsageError || err instanceof RangeError ? 'EINVAL' : 'EINTERNAL';
+  const expected = err instanceof DiskError || err instanceof UsageError;
+  const code = err instanceof DiskError ? err.code : err instanceof UsageError ? 'EINVAL' : 'EINTERNAL';
   const message = err instanceof Error ? err.message : String(err);
   if (json) {
     process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
   }
-  process.stderr.write(`gptdoctor: ${expected ? '' : 'internal error: '}${message}\n`);
+  process.stderr.write(`gptdoctor: ${expected ? '' : 'internal error (please report): '}${message}\n`);
   if (!expected && process.env.GPTDOCTOR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   return EXIT.CANNOT_RUN;
 }

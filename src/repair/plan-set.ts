@@ -5,7 +5,7 @@ import { arrayCrc, decodeEntry, encodeEntry, type EntryFields } from '../gpt/ent
 import { normalizeGuid } from '../gpt/guid.js';
 import { resolveType, typeByGuid } from '../gpt/partition-types.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import { planWrites, type Change, type Plan } from './plan.js';
+import { PlanError, planWrites, type Change, type Plan } from './plan.js';
 import { encodeModel, modelFromCopy, modelProblems, type TableModel } from './table-model.js';
 import { randomUUID } from 'node:crypto';
 
@@ -18,13 +18,7 @@ export interface EntryEdit {
   guid?: string;
 }
 
-/** A refusal that explains itself: nothing was written. */
-export class PlanError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PlanError';
-  }
-}
+export { PlanError };
 
 const typeLabel = (guid: string): string => `${typeByGuid(guid)?.name ?? 'unknown type'} (${guid})`;
 
@@ -62,14 +56,14 @@ export function applyEntryEdit(model: TableModel, index: number, edit: EntryEdit
     if (!resolved) throw new PlanError(`unknown partition type "${edit.type}": give a GUID, a gdisk code (EF00, 0C01, 0700, 2700, 8300…) or a name (esp, msr, basic, recovery, linux…)`);
     next.typeGuid = resolved.guid;
   }
-  if (edit.attributes !== undefined) next.attributes = applyAttributeSpec(entry.attributes, edit.attributes);
+  if (edit.attributes !== undefined) next.attributes = asPlanError(() => applyAttributeSpec(entry.attributes, edit.attributes!));
   if (edit.name !== undefined) next.name = edit.name;
   if (edit.guid !== undefined) {
     const guid = edit.guid === 'random' ? randomUUID().toUpperCase() : normalizeGuid(edit.guid);
     if (!guid) throw new PlanError(`"${edit.guid}" is not a GUID (or "random")`);
     next.uniqueGuid = guid;
   }
-  model.array.set(encodeEntry(next, raw), offset);
+  model.array.set(asPlanError(() => encodeEntry(next, raw)), offset);
 
   const where = `partition ${index}`;
   const changes: Change[] = [];
@@ -84,6 +78,16 @@ export function applyEntryEdit(model: TableModel, index: number, edit: EntryEdit
     ? ['The unique partition GUID changes: UEFI boot entries and the Windows BCD that name this partition must be updated (bcdboot / efibootmgr).']
     : [];
   return { changes, notes };
+}
+
+/** The codecs say why a value does not fit with a RangeError; to the user that is a refused plan. */
+function asPlanError<T>(encode: () => T): T {
+  try {
+    return encode();
+  } catch (err) {
+    if (err instanceof RangeError) throw new PlanError(err.message);
+    throw err;
+  }
 }
 
 /** Refuses edits on a table whose copies are damaged or disagree. */

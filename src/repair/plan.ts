@@ -2,6 +2,14 @@ import { sameBytes } from '../bytes.js';
 import type { BlockSource } from '../disk/block-source.js';
 import type { Region } from './table-model.js';
 
+/** A refusal that explains itself: nothing was written. */
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
 /** One region write with the bytes on the disk now and the bytes it will hold. */
 export interface PlannedWrite {
   name: Region['name'];
@@ -48,7 +56,7 @@ export async function planWrites(source: BlockSource, sectorSize: number, region
   for (const region of ordered) {
     const offset = region.lba * sectorSize;
     const before = await source.read(offset, region.bytes.length);
-    if (before.length !== region.bytes.length) throw new RangeError(`${region.name} at LBA ${region.lba} lies past the end of the disk`);
+    if (before.length !== region.bytes.length) throw new PlanError(`the ${region.name} at LBA ${region.lba} would lie past the end of the disk; nothing was written`);
     if (!sameBytes(before, region.bytes)) writes.push({ name: region.name, lba: region.lba, offset, before, after: region.bytes });
   }
   return writes;

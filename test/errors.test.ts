@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { UsageError, reportError } from '../src/cli/errors.js';
+import { DiskError } from '../src/disk/block-source.js';
+import { PlanError, applyEntryEdit } from '../src/repair/plan-set.js';
+
+/** What reportError printed, and where. */
+function report(err: unknown): { status: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((text) => ((stdout += String(text)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((text) => ((stderr += String(text)), true));
+  const status = reportError(err, true);
+  vi.restoreAllMocks();
+  return { status, stdout, stderr };
+}
+
+describe('one error model at the CLI', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('expected errors print one line with their code', () => {
+    expect(report(new DiskError('EROFS', 'x.qcow2 cannot be written in place'))).toEqual({ status: 2, stdout: '{"error":{"code":"EROFS","message":"x.qcow2 cannot be written in place"}}\n', stderr: 'gptdoctor: x.qcow2 cannot be written in place\n' });
+    expect(report(new UsageError('bad')).stdout).toBe('{"error":{"code":"EINVAL","message":"bad"}}\n');
+  });
+
+  it('a RangeError from inside gptdoctor is an internal error, never a usage error', () => {
+    const r = report(new RangeError('Offset is outside the bounds of the DataView'));
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'EINTERNAL', message: 'Offset is outside the bounds of the DataView' } });
+    expect(r.stderr).toBe('gptdoctor: internal error (please report): Offset is outside the bounds of the DataView\n');
+  });
+
+  it('a value the codecs cannot encode is a refused plan, not a RangeError', () => {
+    const array = new Uint8Array(128 * 4);
+    array.set([0xaf, 0x3d, 0xc6, 0x0f], 0); // a non-zero type GUID: slot 1 is used
+    const model = { entryCount: 4, entrySize: 128, array } as Parameters<typeof applyEntryEdit>[0];
+    expect(() => applyEntryEdit(model, 1, { name: 'x'.repeat(37) })).toThrow(PlanError);
+    expect(() => applyEntryEdit(model, 1, { attributes: '+nonsense' })).toThrow(/unknown attribute "nonsense"/);
+    expect(() => applyEntryEdit(model, 1, { attributes: '+nonsense' })).toThrow(PlanError);
+  });
+});
