@@ -12,7 +12,7 @@ import { DiskError, type BlockSource, type SourceFormat } from './block-source.j
  * Read-only opens leave even the file's access time alone where the OS allows it (Linux
  * O_NOATIME, for the file's owner or root), so inspecting evidence changes none of its metadata.
  */
-function openReadOnly(path: string): number {
+export function openReadOnly(path: string): number {
   const noAtime = (constants as { O_NOATIME?: number }).O_NOATIME;
   if (noAtime) {
     try {
@@ -27,6 +27,7 @@ function openReadOnly(path: string): number {
 export class FileSource implements BlockSource {
   readonly format: SourceFormat = 'raw';
   private read_ = 0;
+  private closed = false;
 
   private constructor(
     readonly path: string,
@@ -88,7 +89,13 @@ export class FileSource implements BlockSource {
     }
   }
 
+  /**
+   * Closes once: a second close must not close a descriptor number the OS has since handed to
+   * another open (a later image of a scan would then fail with EBADF, or read the wrong file).
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }

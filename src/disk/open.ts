@@ -2,7 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { DiskError, type BlockSource } from './block-source.js';
 import { DeviceSource } from './device-source.js';
-import { FileSource, ioError } from './file-source.js';
+import { FileSource, ioError, openReadOnly } from './file-source.js';
 import { MemorySource } from './memory-source.js';
 import { Qcow2Source } from './qcow2.js';
 import { VhdSource } from './vhd.js';
@@ -137,8 +137,17 @@ async function openBacking(child: string, backing: string, chain: readonly strin
 async function gunzipFile(path: string): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
+  let input;
   try {
-    for await (const chunk of createReadStream(path).pipe(zlib().createGunzip())) {
+    // Opened as every read-only open is (O_NOATIME): a compressed image of evidence keeps its atime.
+    input = createReadStream(path, { fd: openReadOnly(path) });
+  } catch (err) {
+    throw ioError(err, path, 'open');
+  }
+  const gunzip = zlib().createGunzip();
+  input.on('error', (err) => gunzip.destroy(err)); // pipe() does not forward a read error: it would be unhandled
+  try {
+    for await (const chunk of input.pipe(gunzip)) {
       total += (chunk as Buffer).length;
       if (total > MAX_GZIP_IMAGE) throw new DiskError('EFBIG', `${path} decompresses to more than 4 GiB; decompress it to a file first`);
       chunks.push(chunk as Buffer);
@@ -146,6 +155,8 @@ async function gunzipFile(path: string): Promise<Uint8Array> {
   } catch (err) {
     if (err instanceof DiskError) throw err;
     throw new DiskError('EFORMAT', `${path} looks gzip-compressed but cannot be decompressed: ${(err as Error).message}`);
+  } finally {
+    input.destroy();
   }
   const joined = Buffer.concat(chunks, total);
   return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
