@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { overlapFindings } from '../src/check/overlaps.js';
 import { decodeUsedEntries, encodeEntry } from '../src/gpt/entries.js';
@@ -55,5 +56,25 @@ describe.runIf(haveTools('python3'))('structure rules do not mask each other', (
     const findings = (JSON.parse(gptdoctor(['check', '--json', '--profile', 'structure', file]).stdout) as { findings: Array<{ code: string; partition?: number }> }).findings;
     const forFive = findings.filter((f) => f.partition === 5).map((f) => f.code);
     expect(forFive).toEqual(expect.arrayContaining(['partition-in-table-area', 'partition-out-of-range']));
+  });
+});
+
+describe('backup-not-at-end says "grew" only when the numbers show growth', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+  const message = (file: string): string =>
+    (JSON.parse(gptdoctor(['check', '--json', '--profile', 'structure', file]).stdout) as { findings: Array<{ code: string; message: string }> }).findings.find((f) => f.code === 'backup-not-at-end')!.message;
+
+  it('a grown image (the table and the protective MBR end at the old end): "the disk grew"', () => {
+    expect(message(fixtureFile('grown', dir.path))).toMatch(/the disk grew by 65536 sectors/);
+  });
+
+  it('a protective MBR that already covers the whole disk: how far before the end the backup sits, no growth claimed', () => {
+    const file = fixtureFile('grown', dir.path);
+    const bytes = readFileSync(file);
+    bytes.writeUInt32LE(bytes.length / 512 - 1, 446 + 12); // the 0xEE record's size: the whole disk
+    writeFileSync(file, bytes);
+    const text = message(file);
+    expect(text).toBe('backup GPT header is at LBA 131071, 65536 sectors before the last LBA 196607: the space after it is unusable until the backup moves to the end');
   });
 });

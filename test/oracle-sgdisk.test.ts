@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkDisk } from '../src/api.js';
+import { checkDisk, inspectDisk } from '../src/api.js';
 import { fixtureFile, manifest } from './helpers/images.js';
 import { haveTools, runAll, tempDir } from './helpers/tools.js';
 
@@ -36,7 +36,16 @@ describe.runIf(haveTools('sgdisk'))('gptdoctor flags everything sgdisk -v flags'
     const report = await checkDisk(file, { profile: 'structure' });
     const codes = new Set<string>(report.findings.map((f) => f.code));
     const problemLines = gdisk.split('\n').filter((l) => /^(Problem|Warning!|Caution: (The CRC|Partition \d+ doesn't))/.test(l) && !/One or more CRCs|Loaded backup partition table/.test(l));
-    for (const line of problemLines) {
+    // One deliberate difference: gdisk cautions about a last partition that ends at the last usable
+    // LBA, off a 1 MiB boundary, though sgdisk and sfdisk make exactly that by default; gptdoctor
+    // does not call it misaligned (README: partition-misaligned).
+    const inspected = await inspectDisk(file);
+    const lastUsable = (inspected.table === 'backup' ? inspected.backup : inspected.primary).lastUsableLba;
+    const endsAtLastUsable = (line: string): boolean => {
+      const index = Number(/Partition (\d+) doesn't end on/.exec(line)?.[1]);
+      return inspected.partitions.some((p) => p.index === index && p.lastLba === lastUsable);
+    };
+    for (const line of problemLines.filter((l) => !endsAtLastUsable(l))) {
       const rule = GDISK_PROBLEMS.find(([pattern]) => pattern.test(line) || pattern.test(gdisk.slice(gdisk.indexOf(line), gdisk.indexOf(line) + 300)));
       expect(rule, `gdisk said "${line}" and no mapping exists`).toBeDefined();
       expect(rule![1].some((c) => codes.has(c)), `gdisk: "${line}" — gptdoctor said ${[...codes].join(', ') || 'nothing'}`).toBe(true);

@@ -206,11 +206,26 @@ function placementFindings(g: LoadedGpt, fix: FixCommand): Finding[] {
     out.push({
       code: 'backup-not-at-end',
       severity: 'error',
-      message: `backup GPT header is at LBA ${g.backup.lba}, not at the last LBA ${g.lastLba}: the disk grew by ${g.lastLba - g.backup.lba} sectors and the space after the old end is unusable until the backup moves`,
+      message: diskGrew(g)
+        ? `backup GPT header is at LBA ${g.backup.lba}, not at the last LBA ${g.lastLba}: the disk grew by ${g.lastLba - g.backup.lba} sectors and the space after the old end is unusable until the backup moves`
+        : `backup GPT header is at LBA ${g.backup.lba}, ${g.lastLba - g.backup.lba} sectors before the last LBA ${g.lastLba}: the space after it is unusable until the backup moves to the end`,
       fix: repair,
     });
   }
   return out;
+}
+
+/**
+ * Whether the numbers show a grown disk rather than a backup put early on purpose or by a bug:
+ * the table is laid out for a disk that ended at the backup (array just before it, usable range
+ * just before that), and the protective MBR, where it records a size, records that old size.
+ */
+function diskGrew(g: LoadedGpt): boolean {
+  const b = g.backup.header!;
+  const laidOutForOldEnd = b.entriesLba + arraySectors(b.entryCount, b.entrySize, g.sectorSize) === g.backup.lba && b.lastUsableLba < b.entriesLba;
+  const ee = g.mbr.records.find((r) => r.osType === MBR_GPT_PROTECTIVE);
+  const mbrSaysOld = !ee || ee.sizeLba === 0xffffffff || ee.sizeLba === g.backup.lba;
+  return laidOutForOldEnd && mbrSaysOld;
 }
 
 function sectorSizeFindings(g: LoadedGpt): Finding[] {
@@ -253,7 +268,7 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[], fix: F
   }
   for (const f of overlapFindings(parts)) out.push(f);
   out.push(...duplicateGuids(parts, fix));
-  out.push(...alignment(parts, ss));
+  out.push(...alignment(parts, ss, h.lastUsableLba));
   return out;
 }
 
@@ -302,7 +317,7 @@ function guidHash(array: Uint8Array, entryOffset: number): number {
   return h;
 }
 
-function alignment(parts: readonly GptEntry[], ss: number): Finding[] {
+function alignment(parts: readonly GptEntry[], ss: number, lastUsableLba: number): Finding[] {
   const out: Finding[] = [];
   const mib = Math.max(1, MIB / ss);
   const physical = Math.max(1, ASSUMED_PHYSICAL / ss);
@@ -311,7 +326,8 @@ function alignment(parts: readonly GptEntry[], ss: number): Finding[] {
       out.push({ code: 'partition-misaligned', severity: 'warning', partition: e.index, message: `partition ${e.index} starts at LBA ${e.firstLba}, not on a ${ASSUMED_PHYSICAL}-byte boundary: every write on a 4K-sector drive costs a read-modify-write` });
     } else if (e.firstLba % mib !== 0) {
       out.push({ code: 'partition-misaligned', severity: 'info', partition: e.index, message: `partition ${e.index} starts at LBA ${e.firstLba}, not on a 1 MiB boundary` });
-    } else if ((e.lastLba + 1) % mib !== 0) {
+    } else if ((e.lastLba + 1) % mib !== 0 && e.lastLba !== lastUsableLba) {
+      // A last partition that runs to the last usable LBA is what sgdisk and sfdisk make by default.
       out.push({ code: 'partition-misaligned', severity: 'info', partition: e.index, message: `partition ${e.index} ends at LBA ${e.lastLba}, not just before a 1 MiB boundary (some disk-encryption tools expect whole MiB)` });
     }
   }
