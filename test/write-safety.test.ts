@@ -233,3 +233,19 @@ describe.runIf(haveTools('sgdisk', 'sfdisk', 'mkfs.fat', 'mkfs.ext4', 'qemu-img'
     expect(again.stderr).toMatch(/already exists; --output never replaces a file/);
   });
 });
+
+describe('a wrong sector size is not damage', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('set and repair with --sector-size 4096 on a 512-byte image refuse and name the right size', () => {
+    const file = fixtureFile('windows', dir.path);
+    const before = sha256File(file);
+    for (const args of [['repair', '--yes'], ['set', '--yes', '--name', 'x']]) {
+      const r = gptdoctor([args[0]!, '--sector-size', '4096', file, ...(args[0] === 'set' ? ['1'] : []), ...args.slice(1)]);
+      expect(r).toMatchObject({ status: 2, stdout: '' });
+      expect(r.stderr).toMatch(/is read with 4096-byte sectors, but its GPT is valid for 512-byte sectors: nothing is damaged\. Use --sector-size 512\. Nothing was written\./);
+    }
+    expect(sha256File(file)).toBe(before);
+  });
+});

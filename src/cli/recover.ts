@@ -53,7 +53,7 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
     if (!chosen) throw new UsageError(`there is no candidate ${options.apply}: recover found ${candidates.length}`);
     const command = `gptdoctor recover ${process.argv.slice(3).join(' ')}`;
     const flags = { replaceTable: Boolean(options.replaceTable), replaceMbr: Boolean(options.replaceMbr) };
-    return runWrite(disk, options, { sectorSize: chosen.sectorSize }, (g) => planRecover(g, chosen, { command, diskArg: shellQuote(disk), current, ...flags }));
+    return runWrite(disk, { ...options, replacesOtherSectorSize: flags.replaceTable }, { sectorSize: chosen.sectorSize }, (g) => planRecover(g, chosen, { command, diskArg: shellQuote(disk), current, ...flags }));
   }
 
   const sameAsDisk = (c: Candidate): boolean => isSameAsDisk(current, c);

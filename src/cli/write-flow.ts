@@ -27,6 +27,8 @@ export interface WriteFlags {
   parent?: string;
   /** Write a repaired raw copy here and leave the disk named as it is (--output). */
   output?: string;
+  /** Set by `recover --replace-table`: a table for another sector size may replace a valid one. */
+  replacesOtherSectorSize?: boolean;
 }
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -69,6 +71,18 @@ async function requireNoChildren(diskPath: string, format: string): Promise<void
       `${diskPath} is the parent of the differencing disk${children.length > 1 ? 's' : ''} ${children.join(', ')}: writing to it would change what they read and break the chain (Hyper-V refuses a child whose parent changed). Merge the chain first, repair the child, or write a repaired copy with --output FILE. Nothing was written.`,
     );
   }
+}
+
+/**
+ * A wrong sector size is not damage: when the GPT is valid at another size than the one read
+ * with (--sector-size, or a 512-byte image attached as a 4096-byte loop device), no write may
+ * "repair" it. The refusal names the size to use.
+ */
+function requireRightSectorSize(g: LoadedGpt, diskPath: string): void {
+  const valid = g.sectorSizeChoice.gptSeenAt;
+  if (!valid.length || valid.includes(g.sectorSize)) return;
+  const how = g.sectorSizeChoice.reason === 'override' ? `--sector-size ${valid[0]}` : `a ${valid[0]}-byte-sector view of it (for an image, --sector-size ${valid[0]}; for a loop device, losetup --sector-size ${valid[0]})`;
+  throw new DiskError('EINVAL', `${diskPath} is read with ${g.sectorSize}-byte sectors, but its GPT is valid for ${valid.join('/')}-byte sectors: nothing is damaged. Use ${how}. Nothing was written.`);
 }
 
 /** Refuses, before the plan is shown, a disk that cannot take this plan's writes in place. */
@@ -137,7 +151,9 @@ export async function runWrite(
   const output = flags.output;
   const reader = await openDisk(diskPath, parent);
   try {
-    plan = await makePlan(await loadGpt(reader, load)).catch((err: unknown) => {
+    const loaded = await loadGpt(reader, load);
+    if (!flags.replacesOtherSectorSize) requireRightSectorSize(loaded, diskPath);
+    plan = await makePlan(loaded).catch((err: unknown) => {
       throw err instanceof PlanError ? new UsageError(err.message) : err;
     });
     if (output === undefined && plan.writes.length) {
