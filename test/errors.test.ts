@@ -38,3 +38,28 @@ describe('one error model at the CLI', () => {
     expect(() => applyEntryEdit(model, 1, { attributes: '+nonsense' })).toThrow(PlanError);
   });
 });
+
+describe('undo given what is not an undo file', () => {
+  it('says so in one line, without raw Node texts and without reading a disk image whole', async () => {
+    const { gptdoctor } = await import('./helpers/cli.js');
+    const { tempDir, run } = await import('./helpers/tools.js');
+    const dir = tempDir();
+    try {
+      const image = `${dir.path}/disk.img`;
+      run('truncate', ['-s', '3G', image]); // sparse: reading it whole would need 3 GiB
+      const cases: Array<[string, RegExp]> = [
+        [`${dir.path}/missing.json`, /^gptdoctor: cannot read undo file .*missing\.json: no such file or device\n$/],
+        [image, /^gptdoctor: .*disk\.img is not a gptdoctor undo file \(3221225472 bytes; an undo file is a small JSON file\)\n$/],
+        [dir.path, /^gptdoctor: .* is a directory, not a gptdoctor undo file\n$/],
+      ];
+      for (const [file, message] of cases) {
+        const r = gptdoctor(['undo', file, '--yes']);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr).not.toMatch(/ENOENT:|File size|EISDIR:/);
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DiskError } from '../disk/block-source.js';
+import { ioError } from '../disk/file-source.js';
 import type { Plan, PlannedWrite } from './plan.js';
 
 /**
@@ -22,6 +23,9 @@ export interface Journal {
    */
   container?: Array<{ fileOffset: number; before: string; beforeSha256: string }>;
 }
+
+/** Larger than any journal: 128-byte entries of 32,768 partitions twice over, base64, before and after. */
+const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -88,11 +92,21 @@ export async function writeJournal(target: JournalPath, journal: Journal): Promi
 /** Reads and checks a journal; every image must match its recorded SHA-256. */
 export async function readJournal(path: string): Promise<{ journal: Journal; writes: PlannedWrite[]; container: Array<{ fileOffset: number; bytes: Uint8Array }> }> {
   let journal: Journal;
+  let text: string;
   try {
-    journal = JSON.parse(await readFile(path, 'utf8')) as Journal;
+    const info = await stat(path);
+    if (info.isDirectory()) throw new DiskError('EISDIR', `${path} is a directory, not a gptdoctor undo file`);
+    // A journal holds a few table regions; anything this large is a disk image or another file.
+    if (info.size > MAX_JOURNAL_BYTES) throw new DiskError('EFORMAT', `${path} is not a gptdoctor undo file (${info.size} bytes; an undo file is a small JSON file)`);
+    text = await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DiskError(code ?? 'EFORMAT', code ? `cannot read undo file ${path}: ${(err as Error).message}` : `${path} is not a gptdoctor undo file (not JSON)`);
+    if (err instanceof DiskError) throw err;
+    throw ioError(err, path, 'read undo file');
+  }
+  try {
+    journal = JSON.parse(text) as Journal;
+  } catch {
+    throw new DiskError('EFORMAT', `${path} is not a gptdoctor undo file (not JSON)`);
   }
   if (journal?.format !== 'gptdoctor-undo' || journal.version !== 1 || !Array.isArray(journal.writes)) {
     throw new DiskError('EFORMAT', `${path} is not a gptdoctor undo file`);
