@@ -78,3 +78,17 @@ describe('backup-not-at-end says "grew" only when the numbers show growth', () =
     expect(text).toBe('backup GPT header is at LBA 131071, 65536 sectors before the last LBA 196607: the space after it is unusable until the backup moves to the end');
   });
 });
+
+describe('uefi-rule disks get no Windows wording', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('an ESP typed Linux filesystem on a disk with no Windows evidence: the uefi rules, named types, no Windows update codes', () => {
+    const file = fixtureFile('linux', dir.path);
+    run('python3', [new URL('../scripts/gpt-bytes.py', import.meta.url).pathname, 'entry', file, '1', 'type', '0FC63DAF-8483-4772-8E79-3D69D8477DE4']);
+    const report = JSON.parse(gptdoctor(['check', '--json', file]).stdout) as { profileApplied: string; findings: Array<{ code: string; message: string }> };
+    expect(report.profileApplied).toBe('uefi'); // the fixture's ESP holds \EFI\BOOT\BOOTX64.EFI and grubx64.efi
+    expect(report.findings.find((f) => f.code === 'esp-type')?.message).toMatch(/typed Linux filesystem: firmware may not boot from it, and OS installers/);
+    expect(report.findings.map((f) => f.message).join('\n')).not.toMatch(/0x8007|Windows|bcdboot/);
+  });
+});

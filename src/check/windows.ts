@@ -49,7 +49,7 @@ export function bootFindings(g: LoadedGpt, facts: readonly PartitionFacts[], tar
       severity: alone ? 'error' : 'warning',
       partition: f.entry.index,
       message: alone
-        ? `${label(f)} is the EFI System Partition (FAT with ${files}) but is typed ${typeText(f)}: firmware may not boot from it and Windows feature updates roll back with 0x80070003-0x40008${swapped}`
+        ? `${label(f)} is the EFI System Partition (FAT with ${files}) but is typed ${typeText(f)}: firmware may not boot from it${windows ? ' and Windows feature updates roll back with 0x80070003-0x40008' : ', and OS installers that look for the ESP by type will not find it'}${swapped}`
         : `${label(f)} holds EFI boot files (${files}) but is typed ${typeText(f)}; partition ${workingEsps[0]!.entry.index} is the ESP`,
       ...(alone ? setFix(fix, f.entry.index, { type: 'esp' }) : {}),
     });
@@ -60,7 +60,7 @@ export function bootFindings(g: LoadedGpt, facts: readonly PartitionFacts[], tar
   if (typedEsps.length > 1) {
     out.push({ code: 'esp-multiple', severity: 'warning', message: `${typedEsps.length} partitions are typed as ESP (${typedEsps.map((f) => f.entry.index).join(', ')}): Windows Setup and some firmware use only the first` });
   }
-  for (const f of typedEsps) if (!isFat(f)) out.push(espNotFat(f, fix, contentEsps));
+  for (const f of typedEsps) if (!isFat(f)) out.push(espNotFat(f, fix, contentEsps, windows));
   const esps = workingEsps.length ? workingEsps : contentEsps.length ? contentEsps : typedEsps;
   for (const f of esps) out.push(...espAttributeFindings(f, fix, windows));
   if (windows) {
@@ -84,14 +84,15 @@ const TYPE_WORDS: Record<string, string> = { '0700': 'Basic data', '8300': 'Linu
  * A partition typed ESP that is not FAT. A volume that holds a filesystem is never told to be
  * reformatted: it holds data, so its type is what is wrong. Only an empty one is told to format.
  */
-function espNotFat(f: PartitionFacts, fix: FixCommand, contentEsps: readonly PartitionFacts[]): Finding {
+function espNotFat(f: PartitionFacts, fix: FixCommand, contentEsps: readonly PartitionFacts[], windows: boolean): Finding {
+  const bootLoader = windows ? 'run bcdboot' : 'reinstall the boot loader (grub-install, bootctl install or bcdboot)';
   const base = { code: 'esp-not-fat' as const, severity: 'error' as const, partition: f.entry.index };
   if (f.fatError) {
     return { ...base, message: `${label(f)} is typed ESP and looks like FAT, but its FAT cannot be read (${f.fatError}): firmware will not boot from it. Check it with fsck.fat before changing anything; gptdoctor does not write filesystems` };
   }
   const retype = f.filesystem ? TYPE_FOR_CONTENT[f.filesystem] : undefined;
   if (retype) {
-    const other = contentEsps[0] ? `partition ${contentEsps[0].entry.index} (FAT with EFI boot files) is the real ESP` : 'the disk then has no ESP: create a FAT32 one and run bcdboot';
+    const other = contentEsps[0] ? `partition ${contentEsps[0].entry.index} (FAT with EFI boot files) is the real ESP` : `the disk then has no ESP: create a FAT32 one and ${bootLoader}`;
     return {
       ...base,
       message: `${label(f)} is typed ESP but holds ${FS_NAMES[f.filesystem!] ?? `a ${f.filesystem}`} filesystem, which firmware cannot read: it is a data volume with the wrong type, not an ESP to reformat. Type it ${TYPE_WORDS[retype]}; ${other}`,
@@ -99,7 +100,7 @@ function espNotFat(f: PartitionFacts, fix: FixCommand, contentEsps: readonly Par
     };
   }
   const what = f.filesystem === 'zeroed' || f.filesystem === undefined ? 'no filesystem' : f.filesystem === 'unknown' ? 'no filesystem gptdoctor recognises' : `a ${f.filesystem} volume`;
-  return { ...base, message: `${label(f)} is typed ESP but holds ${what}: UEFI firmware reads only FAT12/16/32. If it is meant to be the ESP and holds nothing you need, format it FAT32 (mkfs.fat -F 32, or diskpart format fs=fat32) and run bcdboot; gptdoctor does not write filesystems` };
+  return { ...base, message: `${label(f)} is typed ESP but holds ${what}: UEFI firmware reads only FAT12/16/32. If it is meant to be the ESP and holds nothing you need, format it FAT32 (mkfs.fat -F 32, or diskpart format fs=fat32) and ${bootLoader}; gptdoctor does not write filesystems` };
 }
 
 function typeText(f: PartitionFacts): string {
