@@ -15,3 +15,4 @@ export function zlib(): typeof import('node:zlib') {
 export function zlibIfLoaded(): typeof import('node:zlib') | undefined {
   return loaded;
 }
+

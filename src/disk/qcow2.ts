@@ -110,7 +110,9 @@ export class Qcow2Source implements BlockSource {
     const sectors = Number((entry >> x) & ((1n << (62n - x)) - 1n)) + 1;
     const raw = await this.file.read(host, sectors * 512 - (host % 512));
     try {
-      return zlib().inflateRawSync(raw, { finishFlush: 2 /* Z_SYNC_FLUSH: trailing bytes are padding */ });
+      // A cluster inflates to one cluster at most: a hostile stream that would inflate further is
+      // stopped at that size (zlib throws) instead of filling memory.
+      return zlib().inflateRawSync(raw, { finishFlush: 2 /* Z_SYNC_FLUSH: trailing bytes are padding */, maxOutputLength: 2 ** this.clusterBits });
     } catch (err) {
       throw new DiskError('EFORMAT', `${this.path}: a compressed qcow2 cluster does not inflate (${(err as Error).message})`);
     }

@@ -112,10 +112,11 @@ export class SparseExtent {
     const grainBytes = this.grainBytes;
     if (!(this.header.flags & FLAG_COMPRESSED)) return this.file.read(sector * 512, grainBytes);
     const marker = await this.file.read(sector * 512, 12);
+    if (marker.length < 12) throw new DiskError('EFORMAT', `${this.file.path}: grain ${index} points past the end of the file (sector ${sector})`);
     const length = new DataView(marker.buffer, marker.byteOffset).getUint32(8, true);
     if (length > grainBytes * 2 + 1024) throw new DiskError('EFORMAT', `${this.file.path}: a compressed VMDK grain claims ${length} bytes`);
     try {
-      return zlib().inflateSync(await this.file.read(sector * 512 + 12, length));
+      return zlib().inflateSync(await this.file.read(sector * 512 + 12, length), { maxOutputLength: grainBytes }); // a grain inflates to one grain at most
     } catch (err) {
       throw new DiskError('EFORMAT', `${this.file.path}: a compressed VMDK grain does not inflate (${(err as Error).message})`);
     }
