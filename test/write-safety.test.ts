@@ -249,3 +249,22 @@ describe('a wrong sector size is not damage', () => {
     expect(sha256File(file)).toBe(before);
   });
 });
+
+describe('recover on hostile filesystem outlines', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('an NTFS boot sector with 256-byte sectors (a fractional LBA) is never outlined as a partition, and nothing crashes', () => {
+    const file = join(dir.path, 'ntfs256.img');
+    const bytes = Buffer.alloc(128 * 1024 * 1024);
+    const at = 1024 * 1024;
+    bytes.write('NTFS    ', at + 3, 'latin1');
+    bytes.writeUInt16LE(256, at + 11);
+    bytes.writeBigUInt64LE(362460n, at + 0x28); // (362460 + 1) × 256 bytes: not whole 512-byte sectors
+    writeFileSync(file, bytes);
+    const r = gptdoctor(['recover', '--json', file]);
+    expect(r.stderr).not.toMatch(/internal error|BigInt/);
+    expect(r.status).toBe(1); // nothing to offer: the only outline had no partition
+    expect(r.stdout).toMatch(/"candidates": \[\]/);
+  });
+});
