@@ -92,3 +92,29 @@ describe('uefi-rule disks get no Windows wording', () => {
     expect(report.findings.map((f) => f.message).join('\n')).not.toMatch(/0x8007|Windows|bcdboot/);
   });
 });
+
+describe('clipped images: the first MiBs of a larger disk, as forensic tools keep them', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+  const findings = (file: string) => (JSON.parse(gptdoctor(['check', '--json', file]).stdout) as { findings: Array<{ code: string; partition?: number; message: string; fix?: string }> }).findings;
+
+  it('the backup area comes from the header, partitions past the end are outside the image, and their contents are never judged', () => {
+    const file = fixtureFile('windows', dir.path);
+    run('truncate', ['-s', '4M', file]); // the first 4 MiB: the ESP starts inside, the rest lies beyond
+    const all = findings(file);
+    expect(all.filter((f) => f.code === 'image-truncated')).toHaveLength(1);
+    expect(all.find((f) => f.code === 'image-truncated')!.message).toMatch(/Extend the image to 157286400 bytes/);
+    expect(all.filter((f) => f.code === 'partition-in-table-area')).toEqual([]); // no "overlaps the backup GPT (LBA 8159..8191)"
+    expect(all.filter((f) => f.code === 'partition-out-of-range').map((f) => [f.partition, /runs past the end of the image|lies wholly outside the image/.test(f.message)])).toEqual([[1, true], [2, true], [3, true], [4, true]]);
+    expect(all.map((f) => f.code).filter((c) => ['esp-not-fat', 'msr-formatted', 'msr-type', 'esp-low-space'].includes(c))).toEqual([]);
+    expect(all.filter((f) => f.fix)).toEqual([]); // nothing can be fixed until the image is whole
+  });
+
+  it('an ESP wholly past the end of a clipped image is not told to be reformatted', () => {
+    const file = fixtureFile('linux', dir.path);
+    run('truncate', ['-s', '1M', file]);
+    const all = findings(file);
+    expect(all.map((f) => f.code)).not.toContain('esp-not-fat');
+    expect(all.find((f) => f.partition === 1 && f.code === 'partition-out-of-range')!.message).toMatch(/lies wholly outside the image \(last LBA 2047\): the image is clipped or cut short, so its contents are not judged/);
+  });
+});

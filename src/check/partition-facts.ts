@@ -20,6 +20,11 @@ export interface PartitionFacts {
   freeBytes?: number;
   /** Why the FAT could not be read, when it looked like FAT but was not readable. */
   fatError?: string;
+  /**
+   * The partition runs past the end of the image (a clipped or truncated copy): what it holds
+   * cannot be known, so no rule judges its contents.
+   */
+  outsideImage: boolean;
 }
 
 const isFat = (kind: FilesystemKind | undefined): boolean => kind === 'fat12' || kind === 'fat16' || kind === 'fat32';
@@ -34,12 +39,14 @@ export async function partitionFacts(g: LoadedGpt, options: { readContents?: boo
   const sniffed = options.readContents === false ? new Map<number, PartitionFs>() : await sniffPartitions(g);
   const facts: PartitionFacts[] = [];
   for (const entry of g.partitions) {
-    const fs = sniffed.get(entry.index);
+    const outsideImage = entry.lastLba > g.lastLba;
+    const fs = outsideImage ? undefined : sniffed.get(entry.index);
     const fact: PartitionFacts = {
       entry,
       size: entry.lastLba >= entry.firstLba ? (entry.lastLba - entry.firstLba + 1) * g.sectorSize : 0,
       efiFiles: [],
       windowsBoot: false,
+      outsideImage,
       ...(fs ? { filesystem: fs.kind } : {}),
     };
     if (fs && isFat(fs.kind)) {

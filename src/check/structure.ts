@@ -246,8 +246,12 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[], fix: F
   const primaryArrayEnd = g.primary.headerValid
     ? g.primary.header!.entriesLba + arraySectors(g.primary.header!.entryCount, g.primary.header!.entrySize, ss) - 1
     : 1 + arraySectors(h.entryCount, h.entrySize, ss);
-  const backupArrayStart = g.backup.headerValid ? g.backup.header!.entriesLba : g.lastLba - arraySectors(h.entryCount, h.entrySize, ss);
-  const backupEnd = g.backup.headerValid ? g.backup.lba : g.lastLba;
+  // The backup's area is where a valid header says it is; on a clipped or cut-short image, where
+  // the primary's AlternateLBA and LastUsableLBA put it, never merely the last sectors of the file.
+  const primaryHeader = g.primary.headerValid ? g.primary.header! : undefined;
+  const cutShort = primaryHeader !== undefined && !g.backup.headerValid && primaryHeader.alternateLba > g.lastLba && primaryHeader.alternateLba > primaryHeader.lastUsableLba;
+  const backupArrayStart = g.backup.headerValid ? g.backup.header!.entriesLba : cutShort ? primaryHeader.lastUsableLba + 1 : g.lastLba - arraySectors(h.entryCount, h.entrySize, ss);
+  const backupEnd = g.backup.headerValid ? g.backup.lba : cutShort ? primaryHeader.alternateLba : g.lastLba;
 
   for (const e of parts) {
     if (e.firstLba > e.lastLba) {
@@ -261,7 +265,9 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[], fix: F
       if (inArea) out.push({ code: 'partition-in-table-area', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) overlaps ${where}: writing to it destroys the table` });
     }
     if (e.lastLba > g.lastLba) {
-      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} ends at LBA ${e.lastLba}, past the end of the disk (last LBA ${g.lastLba})` });
+      const where = e.firstLba > g.lastLba ? 'lies wholly outside the image' : 'runs past the end of the image';
+      const why = cutShort ? ': the image is clipped or cut short, so its contents are not judged' : '';
+      out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) ${where} (last LBA ${g.lastLba})${why}` });
     } else if (e.firstLba < h.firstUsableLba || e.lastLba > h.lastUsableLba) {
       out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) lies outside the usable range ${h.firstUsableLba}..${h.lastUsableLba}` });
     }

@@ -60,7 +60,7 @@ export function bootFindings(g: LoadedGpt, facts: readonly PartitionFacts[], tar
   if (typedEsps.length > 1) {
     out.push({ code: 'esp-multiple', severity: 'warning', message: `${typedEsps.length} partitions are typed as ESP (${typedEsps.map((f) => f.entry.index).join(', ')}): Windows Setup and some firmware use only the first` });
   }
-  for (const f of typedEsps) if (!isFat(f)) out.push(espNotFat(f, fix, contentEsps, windows));
+  for (const f of typedEsps) if (!isFat(f) && !f.outsideImage) out.push(espNotFat(f, fix, contentEsps, windows));
   const esps = workingEsps.length ? workingEsps : contentEsps.length ? contentEsps : typedEsps;
   for (const f of esps) out.push(...espAttributeFindings(f, fix, windows));
   if (windows) {
@@ -143,7 +143,7 @@ function msrFindings(facts: readonly PartitionFacts[], esps: readonly PartitionF
   const out: Finding[] = [];
   const typed = facts.filter((f) => f.entry.typeGuid === TYPE_GUIDS.MSR);
   for (const f of typed) {
-    if (!noFilesystem(f)) {
+    if (!noFilesystem(f) && !f.outsideImage) {
       out.push({ code: 'msr-formatted', severity: 'error', partition: f.entry.index, message: `${label(f)} is typed MSR but holds a ${f.filesystem} filesystem: the MSR must stay unformatted, and Windows may overwrite it` });
     }
     if (f.entry.attributes !== SETUP_ESP_ATTRIBUTES) {
@@ -154,7 +154,7 @@ function msrFindings(facts: readonly PartitionFacts[], esps: readonly PartitionF
   const byStart = [...facts].sort((a, b) => a.entry.firstLba - b.entry.firstLba);
   const afterEsp = new Set(esps.map((e) => byStart[byStart.indexOf(e) + 1]).filter((f): f is PartitionFacts => f !== undefined));
   const lookalike = facts.find(
-    (f) => noFilesystem(f) && MSR_SIZES.includes(f.size) && (/^microsoft reserved partition$/i.test(f.entry.name.trim()) || afterEsp.has(f)),
+    (f) => !f.outsideImage && noFilesystem(f) && MSR_SIZES.includes(f.size) && (/^microsoft reserved partition$/i.test(f.entry.name.trim()) || afterEsp.has(f)),
   );
   if (lookalike) {
     out.push({
