@@ -1,6 +1,6 @@
 import { parseSectorSize, UsageError } from './errors.js';
 import { parseFailOn, parseProfile } from './check.js';
-import { expandPaths } from '../scan/expand-paths.js';
+import { expandPaths, type SkippedEntry } from '../scan/expand-paths.js';
 import type { ImagePart } from '../scan/image-parts.js';
 import { scanDisks, type ScanResult } from '../scan/scan.js';
 import { SEVERITY_RANK } from '../check/finding.js';
@@ -15,7 +15,7 @@ export interface ScanCliOptions {
   sectorSize?: string;
 }
 
-type Outcome = 'ok' | 'warnings' | 'errors' | 'unreadable';
+type Outcome = 'ok' | 'warnings' | 'errors' | 'unreadable' | 'not-disk';
 
 /**
  * `gptdoctor scan`: one result per image (JSON Lines with --json), a progress line on a TTY,
@@ -28,37 +28,58 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   const sectorSize = parseSectorSize(options.sectorSize);
   const jobs = options.jobs === undefined ? 8 : Number(options.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256 (got ${options.jobs})`);
-  const { files: paths, parts } = await expandPaths(args);
+  const { files: paths, named, parts, skipped } = await expandPaths(args);
+  let namedNotDisk = 0;
   if (!paths.length) throw new UsageError(parts.length ? `nothing to scan: the ${parts.length} files found are parts of other images` : 'nothing to scan: no files matched');
 
   const progress = process.stderr.isTTY ? process.stderr : undefined;
-  const counts: Record<Outcome, number> = { ok: 0, warnings: 0, errors: 0, unreadable: 0 };
+  const counts: Record<Outcome, number> = { ok: 0, warnings: 0, errors: 0, unreadable: 0, 'not-disk': 0 };
   const codes = new Map<string, number>();
   let done = 0;
   const started = Date.now();
+  // Ctrl-C ends the scan after the image in hand, with the summary of what was scanned.
+  let interrupted = false;
+  const onInterrupt = (): void => void (interrupted = true);
+  process.once('SIGINT', onInterrupt);
+  let lastTurn = Date.now();
   for await (const result of scanDisks(paths, { profile, jobs, ...(sectorSize !== undefined ? { sectorSize } : {}) })) {
+    // Reads are synchronous under promises, so a scan runs on microtasks alone: give the event
+    // loop a turn now and then, or a SIGINT would be seen only when the scan is over.
+    if (Date.now() - lastTurn > 50) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastTurn = Date.now();
+    }
+    if (interrupted) break;
     done++;
     const outcome = classify(result);
     counts[outcome]++;
+    if (outcome === 'not-disk' && named.has(result.path)) namedNotDisk++;
     if ('report' in result) for (const f of result.report.findings) if (f.severity !== 'info') codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
     if (progress) progress.write('\r\x1b[K');
     process.stdout.write(options.json ? JSON.stringify('report' in result ? result.report : { source: { path: result.path }, error: result.error }) + '\n' : line(result) + '\n');
     if (progress) progress.write(progressBar(done, paths.length, started));
   }
+  process.removeListener('SIGINT', onInterrupt);
   if (progress) progress.write('\r\x1b[K');
-  process.stderr.write(summary(counts, codes, paths.length, Date.now() - started, parts) + '\n');
-  return counts.unreadable ? 2 : counts.errors || (failOn === 'warning' && counts.warnings) ? 1 : 0;
+  process.stderr.write(summary(counts, codes, done, Date.now() - started, parts, skipped) + '\n');
+  if (interrupted) {
+    process.stderr.write(`interrupted: ${done} of ${paths.length} images scanned\n`);
+    return 130;
+  }
+  // A file a walk found that is no disk (a README beside the images) is listed, not a failure;
+  // one named outright is, like an unreadable image.
+  return counts.unreadable || namedNotDisk ? 2 : counts.errors || (failOn === 'warning' && counts.warnings) ? 1 : 0;
 }
 
 function classify(result: ScanResult): Outcome {
-  if (!('report' in result)) return 'unreadable';
+  if (!('report' in result)) return result.error.code === 'ENOTDISK' ? 'not-disk' : 'unreadable';
   const worst = Math.min(...result.report.findings.map((f) => SEVERITY_RANK[f.severity]), 9);
   if (worst === SEVERITY_RANK.error) return 'errors';
   return worst === SEVERITY_RANK.warning ? 'warnings' : 'ok';
 }
 
 function line(result: ScanResult): string {
-  if (!('report' in result)) return `${result.path}: unreadable: ${result.error.message}`;
+  if (!('report' in result)) return `${result.path}: ${result.error.code === 'ENOTDISK' ? 'not a disk image' : 'unreadable'}: ${result.error.message}`;
   const codes = [...new Set(result.report.findings.filter((f) => f.severity !== 'info').map((f) => f.code))];
   return `${result.path}: ${verdict(result.report)}${codes.length ? ` [${codes.join(', ')}]` : ''}`;
 }
@@ -70,7 +91,7 @@ function progressBar(done: number, total: number, started: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} images, ${rate.toFixed(0)}/s`;
 }
 
-function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number, parts: readonly ImagePart[]): string {
+function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number, parts: readonly ImagePart[], skipped: readonly SkippedEntry[]): string {
   const paint = colorizer(process.stderr);
   const lines = [
     paint('bold', `Scanned ${total} image${total === 1 ? '' : 's'} in ${(ms / 1000).toFixed(2)} s`),
@@ -79,6 +100,7 @@ function summary(counts: Record<Outcome, number>, codes: Map<string, number>, to
       ['with warnings', String(counts.warnings)],
       ['with errors', String(counts.errors)],
       ['unreadable', String(counts.unreadable)],
+      ...(counts['not-disk'] ? [['not disk images', String(counts['not-disk'])]] : []),
     ], 'lr').map((l) => '  ' + l),
   ];
   const common = [...codes].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
@@ -90,6 +112,11 @@ function summary(counts: Record<Outcome, number>, codes: Map<string, number>, to
     lines.push(`Left out ${parts.length} file${parts.length === 1 ? '' : 's'} that belong to other images (name one to scan it anyway):`);
     for (const part of parts.slice(0, 5)) lines.push(`  ${part.path}: ${part.partOf}`);
     if (parts.length > 5) lines.push(`  … and ${parts.length - 5} more`);
+  }
+  if (skipped.length) {
+    lines.push(`Skipped ${skipped.length} director${skipped.length === 1 ? 'y entry' : 'y entries'} that are not files:`);
+    for (const entry of skipped.slice(0, 10)) lines.push(`  ${entry.path}: ${entry.why}`);
+    if (skipped.length > 10) lines.push(`  … and ${skipped.length - 10} more`);
   }
   return lines.join('\n');
 }

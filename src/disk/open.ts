@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, statSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { DiskError, type BlockSource } from './block-source.js';
 import { DeviceSource } from './device-source.js';
@@ -30,6 +30,25 @@ const MAX_CHAIN = 16;
 
 /** Largest gzip-compressed image decompressed into memory (Node buffers stop at 4 GiB). */
 const MAX_GZIP_IMAGE = 4 * 1024 * 1024 * 1024 - 1;
+
+/**
+ * The smallest disk a GPT fits on, at 512 bytes per sector: the protective MBR, the primary
+ * header, a one-sector entry array, one usable sector, the backup array and the backup header.
+ * A raw file smaller than this cannot hold a GPT; containers are judged by their own size.
+ */
+export const MIN_GPT_DISK_BYTES = 6 * 512;
+
+/**
+ * Why a path is no disk at all, judged before anything opens it: opening a FIFO would block until
+ * a writer comes, and a character device such as /dev/zero reads forever. macOS's raw disks
+ * (/dev/rdiskN) are the one kind of character device that is a disk.
+ */
+function notADisk(path: string, info: Stats): string | undefined {
+  if (info.isFIFO()) return `${path} is a FIFO (named pipe), not a disk`;
+  if (info.isSocket()) return `${path} is a socket, not a disk`;
+  if (info.isCharacterDevice() && !(process.platform === 'darwin' && /^\/dev\/rdisk\d+$/.test(path))) return `${path} is a character device, not a disk`;
+  return undefined;
+}
 
 /** Container signatures, checked by content and never by file extension. */
 export type ContainerKind = 'raw' | 'vhdx' | 'vhd-dynamic' | 'vhd-fixed' | 'qcow2' | 'vmdk' | 'gzip';
@@ -71,12 +90,17 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
     throw ioError(err, path, 'open');
   }
   if (info.isDirectory()) throw new DiskError('EISDIR', `${path} is a directory, not a disk image`);
+  const notDisk = notADisk(path, info);
+  if (notDisk) throw new DiskError('ENOTDISK', notDisk);
   if (info.isBlockDevice() || info.isCharacterDevice()) return DeviceSource.open(path, options);
   const file = await FileSource.open(path, options);
   try {
     const head = await file.read(0, 512);
     const tail = file.size >= 1024 ? await file.read(file.size - 512, 512) : new Uint8Array(0);
     const kind = sniffContainer(head, tail);
+    if (kind === 'raw' && file.size < MIN_GPT_DISK_BYTES) {
+      throw new DiskError('ENOTDISK', file.size === 0 ? `${path} is empty, not a disk image` : `${path} is ${file.size} bytes, smaller than the smallest GPT disk (${MIN_GPT_DISK_BYTES} bytes): not a disk image`);
+    }
     if (kind === 'raw') return file;
     if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic' || kind === 'qcow2' || kind === 'vmdk') {
       if ((kind === 'qcow2' || kind === 'vmdk') && options.writable) {
