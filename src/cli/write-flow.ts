@@ -4,14 +4,13 @@ import { dirname, resolve } from 'node:path';
 import type { BlockSource } from '../disk/block-source.js';
 import { DiskError } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
-import { whyNotInPlace } from '../disk/in-place.js';
 import { copyName } from '../check/fix-target.js';
 import { shellQuote } from '../check/finding.js';
 import { writeRawCopy } from '../repair/copy-out.js';
 import type { JournalPath } from '../repair/journal.js';
 import { ask } from './prompt.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
-import { applyPlan, type ApplyResult } from '../repair/apply.js';
+import { applyPlan, requireWritable, type ApplyResult } from '../repair/apply.js';
 import { defaultJournalPath } from '../repair/journal-name.js';
 import { flushGroup, type Plan } from '../repair/plan.js';
 import { PlanError } from '../repair/plan-set.js';
@@ -87,12 +86,9 @@ function requireRightSectorSize(g: LoadedGpt, diskPath: string): void {
 
 /** Refuses, before the plan is shown, a disk that cannot take this plan's writes in place. */
 async function requireInPlace(reader: BlockSource, diskPath: string, plan: Plan): Promise<void> {
-  const instead = `Write a repaired raw copy instead (the input is not changed): add --output ${shellQuote(copyName(diskPath))}. Nothing was written.`;
-  if (reader.readOnlyReason) throw new DiskError('EROFS', `${diskPath} cannot be written in place: ${reader.readOnlyReason}. ${instead}`);
-  for (const w of plan.writes) {
-    const why = await whyNotInPlace(reader, [[w.offset, w.after.length]]);
-    if (why !== undefined) throw new DiskError('ENOTSUP', `cannot write the ${w.name} (LBA ${w.lba}) of ${diskPath} in place: ${why}. ${instead}`);
-  }
+  const instead = `Write a repaired raw copy instead (the input is not changed): add --output ${shellQuote(copyName(diskPath))}. `;
+  if (reader.readOnlyReason) throw new DiskError('EROFS', `${diskPath} cannot be written in place: ${reader.readOnlyReason}. ${instead}Nothing was written.`);
+  await requireWritable(reader, plan.writes, instead);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { DiskError, type BlockSource } from '../disk/block-source.js';
+import { whyNotInPlace } from '../disk/in-place.js';
 import { journalFromPlan, writeJournal, type JournalPath } from './journal.js';
 import { sameBytes } from '../bytes.js';
 import { flushGroup, type Plan, type PlannedWrite } from './plan.js';
@@ -47,12 +48,15 @@ export async function writeInOrder(disk: BlockSource, writes: readonly PlannedWr
   await disk.flush!();
 }
 
-/** Refuses the whole plan, before anything is written, when the container cannot take a write in place. */
-export async function requireWritable(disk: BlockSource, writes: readonly PlannedWrite[]): Promise<void> {
-  if (!disk.whyNotWritable) return;
+/**
+ * Refuses the whole plan, before anything is written, when the disk cannot take one of its writes
+ * in place (whyNotInPlace: a read-only format, an unallocated container block). `advice` says what
+ * to do instead; the CLI offers a repaired copy (--output).
+ */
+export async function requireWritable(disk: BlockSource, writes: readonly PlannedWrite[], advice = ''): Promise<void> {
   for (const w of writes) {
-    const why = await disk.whyNotWritable(w.offset, w.after.length);
-    if (why) throw new DiskError('ENOTSUP', `cannot write the ${w.name} (LBA ${w.lba}) in place: ${why}. Nothing was written.`);
+    const why = await whyNotInPlace(disk, [[w.offset, w.after.length]]);
+    if (why !== undefined) throw new DiskError(disk.readOnlyReason ? 'EROFS' : 'ENOTSUP', `cannot write the ${w.name} (LBA ${w.lba}) of ${disk.path} in place: ${why}. ${advice}Nothing was written.`);
   }
 }
 
