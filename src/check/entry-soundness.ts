@@ -1,4 +1,6 @@
 import type { GptEntry } from '../gpt/entries.js';
+import { arraySectors } from '../gpt/header.js';
+import type { LoadedGpt } from '../read/load-gpt.js';
 
 /** At most this many problems are spelled out; the rest are counted. */
 const LISTED = 4;
@@ -33,4 +35,16 @@ export function entryProblems(entries: readonly GptEntry[], firstUsableLba: numb
  */
 export function partitionsPastBackupArea(entries: readonly GptEntry[], lastLba: number, arraySectors: number): GptEntry[] {
   return entries.filter((p) => p.lastLba > lastLba - arraySectors - 1);
+}
+
+/**
+ * The size a cut-short image must have again: where its header put the backup, and at least room
+ * for its partitions and the backup after them. check's message and repair's refusal give this one.
+ */
+export function neededBytes(g: LoadedGpt): number {
+  const h = (g.primary.valid ? g.primary.header : g.backup.header)!;
+  const sectors = arraySectors(h.entryCount, h.entrySize, g.sectorSize);
+  const lastPartition = Math.max(0, ...g.partitions.map((p) => p.lastLba));
+  const lastLba = Math.max(g.primary.valid ? h.alternateLba : 0, h.lastUsableLba + sectors + 1, lastPartition + sectors + 1);
+  return (lastLba + 1) * g.sectorSize;
 }

@@ -1,8 +1,8 @@
 import { arraySectors, type GptHeader } from '../gpt/header.js';
 import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
-import { decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
-import type { GptCopy, LoadedGpt } from '../read/load-gpt.js';
-import { entryProblems, partitionsPastBackupArea } from './entry-soundness.js';
+import type { GptEntry } from '../gpt/entries.js';
+import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
+import { entryProblems, neededBytes, partitionsPastBackupArea } from './entry-soundness.js';
 import { overlapFindings } from './overlaps.js';
 import { fixCommand, setFix, type FixCommand, type Finding } from './finding.js';
 
@@ -70,21 +70,6 @@ function repairBlocker(g: LoadedGpt): string | undefined {
     return `the image is long enough for its partitions (${neededBytes(g)} bytes)`;
   }
   return undefined;
-}
-
-/** The used entries of one copy (the loaded partitions when it is the copy shown). */
-function copyEntries(g: LoadedGpt, c: GptCopy): GptEntry[] {
-  if ((g.table === 'primary' && c === g.primary) || (g.table === 'backup' && c === g.backup)) return g.partitions;
-  return decodeUsedEntries(c.array!, c.header!.entrySize, c.header!.entryCount);
-}
-
-/** The size a cut-short image must have again: where its header put the backup, and at least room for its partitions. */
-function neededBytes(g: LoadedGpt): number {
-  const h = (g.primary.valid ? g.primary.header : g.backup.header)!;
-  const sectors = arraySectors(h.entryCount, h.entrySize, g.sectorSize);
-  const lastPartition = Math.max(0, ...g.partitions.map((p) => p.lastLba));
-  const lastLba = Math.max(g.primary.valid ? h.alternateLba : 0, h.lastUsableLba + sectors + 1, lastPartition + sectors + 1);
-  return (lastLba + 1) * g.sectorSize;
 }
 
 function noGptMessage(g: LoadedGpt): string {

@@ -75,6 +75,12 @@ export async function loadGpt(source: BlockSource, options: LoadOptions = {}): P
   return { source, sectorSize: ss, sectorSizeChoice: choice, totalSectors, mbr, primary, backup, table, partitions, lastLba };
 }
 
+/** The used entries of one copy: the loaded partitions when it is the copy shown, else decoded from its array. */
+export function copyEntries(g: LoadedGpt, copy: GptCopy): GptEntry[] {
+  if ((g.table === 'primary' && copy === g.primary) || (g.table === 'backup' && copy === g.backup)) return g.partitions;
+  return copy.array && copy.header ? decodeUsedEntries(copy.array, copy.header.entrySize, copy.header.entryCount) : [];
+}
+
 /** The backup lives where a valid primary says, if that is on the disk; otherwise on the last LBA. */
 function chooseBackupLba(primary: GptCopy, lastLba: number): number {
   const alt = primary.header?.alternateLba;

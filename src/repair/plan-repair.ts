@@ -2,10 +2,10 @@ import { formatCrc } from '../gpt/crc32.js';
 import { arrayCrc } from '../gpt/entries.js';
 import { GPT_SIGNATURE, arraySectors } from '../gpt/header.js';
 import { encodeProtectiveMbr } from '../gpt/mbr.js';
-import type { GptCopy, LoadedGpt } from '../read/load-gpt.js';
-import { entryProblems, partitionsPastBackupArea } from '../check/entry-soundness.js';
+import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
+import { entryProblems, neededBytes, partitionsPastBackupArea } from '../check/entry-soundness.js';
 import { describeDifference, entryDifferences } from '../check/entry-diff.js';
-import { decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
+import { decodeUsedEntries } from '../gpt/entries.js';
 import type { Finding } from '../check/finding.js';
 import type { Change, Plan } from './plan.js';
 import { PlanError, applyEntryEdit, buildPlan, type EntryEdit } from './plan-set.js';
@@ -53,13 +53,14 @@ export async function planRepair(g: LoadedGpt, options: RepairOptions): Promise<
   const other = from === 'primary' ? g.backup : g.primary;
   const rebuilt = from === 'primary' ? 'backup GPT' : 'primary GPT';
 
+  // Rewriting a valid copy shows, entry by entry, what the source copy puts in its place.
+  const entryRows = (): Change[] => entryDifferences(copyEntries(g, other), copyEntries(g, g[from])).map((d) => ({ where: `${rebuilt}, partition ${d.partition}`, field: d.field, before: d.before, after: d.after }));
+  const unsound = other.valid ? entryProblemsOf(g, other) : [];
   if (!other.valid) changes.push({ where: rebuilt, field: 'header and entries', before: other.headerValid ? 'entries damaged' : 'damaged or missing', after: `rebuilt from the ${from}` });
-  else if (entryProblemsOf(g, other).length) {
-    changes.push({ where: rebuilt, field: 'header and entries', before: `CRC-valid but unsound (${entryProblemsOf(g, other).join('; ')})`, after: `rewritten from the ${from}, whose entries are sound` });
-    for (const d of entryDifferences(copyEntries(g, other), copyEntries(g, g[from]))) changes.push({ where: `${rebuilt}, partition ${d.partition}`, field: d.field, before: d.before, after: d.after });
+  else if (unsound.length) {
+    changes.push({ where: rebuilt, field: 'header and entries', before: `CRC-valid but unsound (${unsound.join('; ')})`, after: `rewritten from the ${from}, whose entries are sound` }, ...entryRows());
   } else if (g.primary.header!.entriesCrc32 !== g.backup.header!.entriesCrc32 || g.primary.header!.diskGuid !== g.backup.header!.diskGuid) {
-    changes.push({ where: rebuilt, field: 'header and entries', before: `disagrees with the ${from}`, after: `rewritten from the ${from}` });
-    for (const d of entryDifferences(copyEntries(g, other), copyEntries(g, g[from]))) changes.push({ where: `${rebuilt}, partition ${d.partition}`, field: d.field, before: d.before, after: d.after });
+    changes.push({ where: rebuilt, field: 'header and entries', before: `disagrees with the ${from}`, after: `rewritten from the ${from}` }, ...entryRows());
   }
 
   relocateBackup(g, model, changes, notes, extra);
@@ -95,10 +96,7 @@ function soundSource(g: LoadedGpt): 'primary' | 'backup' {
   );
 }
 
-function copyEntries(_g: LoadedGpt, c: GptCopy): GptEntry[] {
-  return decodeUsedEntries(c.array!, c.header!.entrySize, c.header!.entryCount);
-}
-
+/** A valid copy's entries, judged against its own header's usable range. */
 function entryProblemsOf(g: LoadedGpt, c: GptCopy): string[] {
   return entryProblems(copyEntries(g, c), c.header!.firstUsableLba, c.header!.lastUsableLba);
 }
@@ -122,9 +120,9 @@ function relocateBackup(g: LoadedGpt, m: TableModel, changes: Change[], notes: s
   const newLastUsable = moves ? newEntriesLba - 1 : Math.min(m.lastUsableLba, newEntriesLba - 1);
   const blocking = partitionsPastBackupArea(decodeUsedEntries(m.array, m.entrySize, m.entryCount), g.lastLba, sectors);
   if (blocking.length) {
-    const needed = (Math.max(...blocking.map((p) => p.lastLba)) + sectors + 2) * m.sectorSize;
+    const needed = neededBytes(g);
     throw new PlanError(
-      `the backup GPT must sit at the end of the disk (entries at LBA ${newEntriesLba}), but partition${blocking.length > 1 ? 's' : ''} ${blocking.map((p) => p.index).join(', ')} reach${blocking.length > 1 ? '' : 'es'} past LBA ${newLastUsable}: the image is too short for its partitions. Extend it to at least ${needed} bytes (truncate -s ${needed} FILE; \`gptdoctor check\` gives the size its table was written for) and run repair again`,
+      `the backup GPT must sit at the end of the disk (entries at LBA ${newEntriesLba}), but partition${blocking.length > 1 ? 's' : ''} ${blocking.map((p) => p.index).join(', ')} reach${blocking.length > 1 ? '' : 'es'} past LBA ${newLastUsable}: the image is too short for its partitions. Extend it to ${needed} bytes, the size its table was written for (truncate -s ${needed} FILE), and run repair again`,
     );
   }
   const oldLba = m.backupLba;
