@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DiskError, type BlockSource } from '../src/disk/block-source.js';
 import { MemorySource } from '../src/disk/memory-source.js';
 import { structureFindings } from '../src/check/structure.js';
+import { fixCommand } from '../src/check/finding.js';
 import { checkLoaded } from '../src/check/check.js';
 import { loadGpt } from '../src/read/load-gpt.js';
 import { applyPlan } from '../src/repair/apply.js';
@@ -71,7 +72,7 @@ function partitionHashes(bytes: Uint8Array): string[] {
 /** Structural findings of the given severities on these bytes. */
 async function structural(bytes: Uint8Array, severities: readonly string[] = ['error']): Promise<string[]> {
   const g = await loadGpt(memory(bytes));
-  return structureFindings(g, 'disk.img').filter((f) => severities.includes(f.severity)).map((f) => f.code);
+  return structureFindings(g, fixCommand('disk.img')).filter((f) => severities.includes(f.severity)).map((f) => f.code);
 }
 
 describe.runIf(haveTools('sfdisk'))('write protocol under faults', () => {

@@ -24,7 +24,8 @@ export interface CheckReport {
  * it goes into the `fix` command lines.
  */
 export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profile = 'auto'): Promise<CheckReport> {
-  const findings = structureFindings(g, fixCommand(diskArg));
+  const fix = fixCommand(diskArg);
+  const findings = structureFindings(g, fix);
   const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' });
   let applied: Exclude<Profile, 'auto'> = profile === 'auto' ? 'structure' : profile;
   if (profile === 'auto') {
@@ -32,7 +33,7 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
     else if (hasUefiEvidence(facts)) applied = 'uefi';
   }
   if (applied === 'windows') await addFreeSpace(facts);
-  if (applied !== 'structure' && g.table !== 'none') findings.push(...bootFindings(g, facts, fixCommand(diskArg), applied === 'windows'));
+  if (applied !== 'structure' && g.table !== 'none') findings.push(...bootFindings(g, facts, fix, applied === 'windows'));
   await redirectFixesToCopy(g, diskArg, findings);
   sortFindings(findings);
   const report: CheckReport = {

@@ -4,7 +4,7 @@ import type { GptEntry } from '../gpt/entries.js';
 import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
 import { entryProblems, neededBytes, partitionsPastBackupArea } from './entry-soundness.js';
 import { overlapFindings } from './overlaps.js';
-import { fixCommand, setFix, type FixCommand, type Finding } from './finding.js';
+import { setFix, type FixCommand, type Finding } from './finding.js';
 
 /** 1 MiB in bytes: the alignment Windows, parted and gdisk use by default. */
 const MIB = 1024 * 1024;
@@ -15,8 +15,7 @@ const ASSUMED_PHYSICAL = 4096;
  * Structural rules: what gdisk's verify checks and more, on the bytes as they are on the disk.
  * Both copies are judged on their own; a damaged copy is never hidden behind the good one.
  */
-export function structureFindings(g: LoadedGpt, target: string | FixCommand): Finding[] {
-  const fix = typeof target === 'string' ? fixCommand(target) : target;
+export function structureFindings(g: LoadedGpt, fix: FixCommand): Finding[] {
   const repair = fix('repair');
   const findings: Finding[] = [];
   const add = (f: Finding): void => void findings.push(f);

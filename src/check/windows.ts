@@ -1,7 +1,7 @@
 import { ATTR, formatAttributes } from '../gpt/attributes.js';
 import { TYPE_GUIDS, typeByGuid } from '../gpt/partition-types.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import { fixCommand, setFix, type FixCommand, type Finding } from './finding.js';
+import { setFix, type FixCommand, type Finding } from './finding.js';
 import type { FilesystemKind } from '../fs/sniff.js';
 import { ESP_FREE_NEEDED, type PartitionFacts } from './partition-facts.js';
 
@@ -32,8 +32,7 @@ export function hasUefiEvidence(facts: readonly PartitionFacts[]): boolean {
  * UEFI rules: the ESP by type and by content. `windows` adds Microsoft's layout rules
  * (sizes, free space, MSR, Recovery). Each finding a `set` can fix carries its command line.
  */
-export function bootFindings(g: LoadedGpt, facts: readonly PartitionFacts[], target: string | FixCommand, windows: boolean): Finding[] {
-  const fix = typeof target === 'string' ? fixCommand(target) : target;
+export function bootFindings(g: LoadedGpt, facts: readonly PartitionFacts[], fix: FixCommand, windows: boolean): Finding[] {
   const out: Finding[] = [];
   const typedEsps = facts.filter((f) => f.entry.typeGuid === TYPE_GUIDS.ESP);
   const contentEsps = facts.filter((f) => isFat(f) && f.efiFiles.length > 0 && f.entry.typeGuid !== TYPE_GUIDS.ESP);

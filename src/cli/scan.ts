@@ -1,4 +1,4 @@
-import { parseSectorSize, UsageError } from './errors.js';
+import { EXIT, parseSectorSize, UsageError } from './errors.js';
 import { parseFailOn, parseProfile } from './check.js';
 import { expandPaths, type SkippedEntry } from '../scan/expand-paths.js';
 import type { ImagePart } from '../scan/image-parts.js';
@@ -64,7 +64,7 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   process.stderr.write(summary(counts, codes, done, Date.now() - started, parts, skipped) + '\n');
   if (interrupted) {
     process.stderr.write(`interrupted: ${done} of ${paths.length} images scanned\n`);
-    return 130;
+    return EXIT.INTERRUPTED;
   }
   // A file a walk found that is no disk (a README beside the images) is listed, not a failure;
   // one named outright is, like an unreadable image.
