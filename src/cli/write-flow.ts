@@ -6,7 +6,7 @@ import { DiskError } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
 import { copyName } from '../check/fix-target.js';
 import { shellQuote } from '../check/finding.js';
-import { writeRawCopy } from '../repair/copy-out.js';
+import { outputExists, writeRawCopy } from '../repair/copy-out.js';
 import type { JournalPath } from '../repair/journal.js';
 import { ask } from './prompt.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
@@ -111,7 +111,7 @@ function preflight(target: string, isDevice: boolean, flags: WriteFlags, journal
     }
   };
   if (flags.output !== undefined) {
-    if (existsSync(flags.output)) refuse('EEXIST', `${flags.output} already exists; --output never replaces a file, name a new one`);
+    if (existsSync(flags.output)) throw outputExists(flags.output);
     writableDir(dirname(resolve(flags.output)), 'repaired copy');
   } else if (!isDevice) {
     try {

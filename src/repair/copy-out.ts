@@ -5,6 +5,11 @@ import { DiskError, type BlockSource } from '../disk/block-source.js';
 /** Bytes read and written at a time when copying a disk out. */
 const COPY_CHUNK = 4 * 1024 * 1024;
 
+/** The refusal for an --output path that exists: said before the plan, and again if one appears meanwhile. */
+export function outputExists(outputPath: string): DiskError {
+  return new DiskError('EEXIST', `${outputPath} already exists; --output never replaces a file, name a new one. Nothing was written.`);
+}
+
 export interface CopyProgress {
   (done: number, total: number): void;
 }
@@ -21,7 +26,7 @@ export async function writeRawCopy(source: BlockSource, outputPath: string, prog
     handle = await open(outputPath, 'wx');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new DiskError(code, code === 'EEXIST' ? `${outputPath} already exists; --output never replaces a file, name a new one` : `cannot create ${outputPath}: ${(err as Error).message}`);
+    throw code === 'EEXIST' ? outputExists(outputPath) : new DiskError(code, `cannot create ${outputPath}: ${(err as Error).message}`);
   }
   try {
     await handle.truncate(source.size);
