@@ -4,17 +4,29 @@ import { blockSpans } from './block-spans.js';
 import { parentCandidates, type ParentOpener } from './differencing.js';
 import { FileSource } from './file-source.js';
 import { MAX_DESCRIPTOR_BYTES, parseVmdkDescriptor, type ExtentLine, type VmdkDescriptor } from './vmdk-descriptor.js';
-import { isSparseExtent, SparseExtent } from './vmdk-sparse.js';
+import { isSeSparseExtent, SeSparseExtent } from './vmdk-sesparse.js';
+import { isSparseExtent, SparseExtent, type Grain } from './vmdk-sparse.js';
 
 /**
  * VMDK, read-only: every hosted layout (monolithicSparse, streamOptimized, monolithicFlat,
- * twoGbMaxExtentSparse, twoGbMaxExtentFlat, and ESXi's flat "VMFS" descriptors) and snapshots,
- * which read what their sparse extents do not hold from the parent named by parentFileNameHint.
+ * twoGbMaxExtentSparse, twoGbMaxExtentFlat, ESXi's flat "VMFS" descriptors and its seSparse
+ * extents, alone or named by a descriptor) and snapshots, which read what their sparse extents
+ * do not hold from the parent named by parentFileNameHint.
  * A snapshot is read through its parent only when the parent's CID is the one the snapshot
  * recorded: a parent written to after the snapshot was taken would mix two different disks.
  */
 
-type ExtentData = { kind: 'flat'; file: FileSource; offset: number } | { kind: 'sparse'; extent: SparseExtent } | { kind: 'zero' };
+/** What both sparse formats (hosted KDMV, ESXi seSparse) answer: grains of one size. */
+interface GrainedExtent {
+  readonly size: number;
+  readonly grainBytes: number;
+  grain(index: number): Promise<Grain>;
+}
+
+type ExtentData = { kind: 'flat'; file: FileSource; offset: number } | { kind: 'sparse'; extent: GrainedExtent } | { kind: 'zero' };
+
+/** Extent types this reader opens; VMFSSPARSE (ESXi's older "COWD" snapshots) and raw device mappings are not. */
+const READABLE = ['FLAT', 'VMFS', 'SPARSE', 'SESPARSE', 'ZERO'];
 
 /** An extent at its place on the virtual disk; its file is opened on first read. */
 interface PlacedExtent {
@@ -74,12 +86,15 @@ export class VmdkSource implements BlockSource {
     };
     let descriptor: VmdkDescriptor;
     let extents: PlacedExtent[];
-    if (isSparseExtent(await file.read(0, 4))) {
-      // One sparse extent; its embedded descriptor only matters for a parent.
-      const sparse = await SparseExtent.open(file);
+    const head = await file.read(0, 8);
+    if (isSparseExtent(head) || isSeSparseExtent(head)) {
+      // One sparse extent; a hosted one's embedded descriptor only matters for a parent. A bare
+      // seSparse extent has no descriptor, so no parent: its unallocated grains read as zeros.
+      const type = isSparseExtent(head) ? 'SPARSE' : 'SESPARSE';
+      const sparse = type === 'SPARSE' ? await SparseExtent.open(file) : await SeSparseExtent.open(file);
       const text = await sparse.embeddedDescriptor();
       descriptor = text ? parse(text) : { extents: [] };
-      const line: ExtentLine = { access: 'RW', sectors: sparse.size / 512, type: 'SPARSE', file: file.path, offset: 0 };
+      const line: ExtentLine = { access: 'RW', sectors: sparse.size / 512, type, file: file.path, offset: 0 };
       extents = [{ start: 0, size: sparse.size, line, path: file.path, data: { kind: 'sparse', extent: sparse } }];
     } else {
       if (file.size > MAX_DESCRIPTOR_BYTES) fail(`a VMDK descriptor of ${file.size} bytes is implausible`);
@@ -90,7 +105,7 @@ export class VmdkSource implements BlockSource {
       for (const [i, line] of descriptor.extents.entries()) {
         const what = `extent ${i + 1} (${line.type}${line.file ? ` "${line.file}"` : ''})`;
         if (line.access === 'NOACCESS') fail(`${what} is marked NOACCESS`);
-        if (!['FLAT', 'VMFS', 'SPARSE', 'ZERO'].includes(line.type)) {
+        if (!READABLE.includes(line.type)) {
           fail(`${what}: ${line.type} extents (ESXi snapshots, raw device mappings) are not supported; clone the disk into a hosted format (vmkfstools -i, or qemu-img convert)`);
         }
         const size = line.sectors * 512;
@@ -172,8 +187,8 @@ export class VmdkSource implements BlockSource {
       file = await FileSource.open(path);
       this.opened.set(path, file);
     }
-    if (line.type === 'SPARSE') {
-      const sparse = await SparseExtent.open(file);
+    if (line.type === 'SPARSE' || line.type === 'SESPARSE') {
+      const sparse: GrainedExtent = line.type === 'SPARSE' ? await SparseExtent.open(file) : await SeSparseExtent.open(file);
       if (sparse.size !== extent.size) {
         throw new DiskError('EFORMAT', `${this.path}: extent file ${path} holds ${sparse.size / 512} sectors, but the descriptor says ${line.sectors}`);
       }
