@@ -5,12 +5,15 @@ import { inspectReport, type InspectReport } from './report/inspect-report.js';
 import { checkLoaded, type CheckReport } from './check/check.js';
 import type { Profile } from './check/finding.js';
 
-/** How to open a disk named by path: `parent` is a differencing VHD/VHDX's parent (--parent). */
-export type DiskOptions = Pick<OpenOptions, 'parent'>;
+/**
+ * How to open a disk named by path: `parent` is a differencing VHD/VHDX's parent (--parent);
+ * `progress` hears how a compressed image's decompression goes.
+ */
+export type DiskOptions = Pick<OpenOptions, 'parent' | 'progress'>;
 
 /** Runs `fn` on a disk opened read-only, closing it whatever happens. */
 export async function withDisk<T>(path: string, fn: (source: BlockSource) => Promise<T>, options: DiskOptions = {}): Promise<T> {
-  const source = await openDisk(path, options.parent ? { parent: options.parent } : {});
+  const source = await openDisk(path, { ...(options.parent ? { parent: options.parent } : {}), ...(options.progress ? { progress: options.progress } : {}) });
   try {
     return await fn(source);
   } finally {

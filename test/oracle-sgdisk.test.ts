@@ -20,7 +20,7 @@ const GDISK_PROBLEMS: Array<[RegExp, string[]]> = [
   [/Secondary partition table overlaps the last partition/, ['partition-in-table-area', 'no-gpt']],
   [/partitions \d+ and \d+ overlap/, ['partition-overlap']],
   [/Error \d+ reading partition table for CRC check/, ['image-truncated', 'backup-entries-bad', 'primary-entries-bad']],
-  [/Found invalid GPT and valid MBR/, ['no-gpt']],
+  [/Found invalid GPT and valid MBR/, ['no-gpt', 'mbr-disk']],
   [/doesn't (begin|end) on a \d+-sector boundary/, ['partition-misaligned', 'backup-not-at-end']],
 ];
 

@@ -113,6 +113,14 @@ describe.runIf(haveTools('qemu-img', 'sgdisk', 'python3'))('VMDK seSparse extent
       } finally {
         await viaDescriptor.close();
       }
+      // openDisk knows the extent by its magic, never as a raw disk.
+      const sniffed = await openDisk(at(`${name}-sesparse.vmdk`));
+      try {
+        expect(sniffed.format).toBe('vmdk');
+        expect(sniffed.size).toBe(raw.length);
+      } finally {
+        await sniffed.close();
+      }
       const bare = await VmdkSource.open(await FileSource.open(at(`${name}-sesparse.vmdk`)), noParent);
       try {
         expect(bare.size).toBe(raw.length);

@@ -42,9 +42,9 @@ export function partitionsPastBackupArea(entries: readonly GptEntry[], lastLba: 
  * for its partitions and the backup after them. check's message and repair's refusal give this one.
  */
 export function neededBytes(g: LoadedGpt): number {
-  const h = (g.primary.valid ? g.primary.header : g.backup.header)!;
+  const h = (g.primary.headerValid ? g.primary.header : g.backup.header)!;
   const sectors = arraySectors(h.entryCount, h.entrySize, g.sectorSize);
   const lastPartition = Math.max(0, ...g.partitions.map((p) => p.lastLba));
-  const lastLba = Math.max(g.primary.valid ? h.alternateLba : 0, h.lastUsableLba + sectors + 1, lastPartition + sectors + 1);
+  const lastLba = Math.max(g.primary.headerValid ? h.alternateLba : 0, h.lastUsableLba + sectors + 1, lastPartition + sectors + 1);
   return (lastLba + 1) * g.sectorSize;
 }

@@ -23,6 +23,7 @@ export interface FixEdit {
 export const FINDING_CODES = [
   // structure
   'no-gpt',
+  'mbr-disk',
   'pmbr-missing',
   'pmbr-invalid',
   'hybrid-mbr',
@@ -31,6 +32,8 @@ export const FINDING_CODES = [
   'backup-header-bad',
   'backup-entries-bad',
   'header-unusual',
+  'array-small',
+  'array-in-usable-range',
   'headers-disagree',
   'backup-not-at-end',
   'image-truncated',

@@ -2,12 +2,15 @@ import { arraySectors, type GptHeader } from '../gpt/header.js';
 import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
 import type { GptEntry } from '../gpt/entries.js';
 import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
+import { describeDifference, entryDifferences, type EntryDifference } from '../gpt/entry-diff.js';
 import { entryProblems, neededBytes, partitionsPastBackupArea } from './entry-soundness.js';
 import { overlapFindings } from './overlaps.js';
 import { setFix, type FixCommand, type Finding } from './finding.js';
 
 /** 1 MiB in bytes: the alignment Windows, parted and gdisk use by default. */
 const MIB = 1024 * 1024;
+/** UEFI 2.10 §5.3.2: at least this much space is reserved for the entry array. */
+const MIN_ARRAY_BYTES = 16_384;
 /** Physical sector size assumed for images, whose media we cannot ask (512e and 4Kn drives). */
 const ASSUMED_PHYSICAL = 4096;
 
@@ -21,8 +24,12 @@ export function structureFindings(g: LoadedGpt, fix: FixCommand): Finding[] {
   const add = (f: Finding): void => void findings.push(f);
 
   if (!g.primary.headerValid && !g.backup.headerValid) {
+    // Read at the wrong sector size, a healthy GPT looks like no GPT: say that, and nothing else.
+    const mismatch = sectorSizeFindings(g);
+    if (mismatch.length) return mismatch;
+    const mbrDisk = mbrDiskFinding(g);
+    if (mbrDisk) return [mbrDisk];
     add({ code: 'no-gpt', severity: 'error', message: noGptMessage(g) });
-    findings.push(...sectorSizeFindings(g));
     return findings;
   }
 
@@ -62,6 +69,7 @@ function withdrawRepairWhereItCannotRun(g: LoadedGpt, findings: Finding[], repai
 
 /** Why `repair` would refuse this disk, or undefined when it can run (see plan-repair.ts). */
 function repairBlocker(g: LoadedGpt): string | undefined {
+  if (arrayCutByImageEnd(g.primary)) return `the image is whole again (${neededBytes(g)} bytes): it ends inside the primary entry array`;
   const sound = [g.primary, g.backup].filter((c) => c.valid && c.header && !entryProblems(copyEntries(g, c), c.header.firstUsableLba, c.header.lastUsableLba).length);
   if (!sound.length) return 'the partition problems are resolved: it never writes a table whose entries overlap or leave the usable range';
   const h = sound[0]!.header!;
@@ -69,6 +77,22 @@ function repairBlocker(g: LoadedGpt): string | undefined {
     return `the image is long enough for its partitions (${neededBytes(g)} bytes)`;
   }
   return undefined;
+}
+
+/**
+ * A disk partitioned with an MBR and no trace of a GPT (no "EFI PART" at LBA 1 or at the end) is
+ * an MBR disk, not a damaged GPT: said so, as a warning, since UEFI boot and Windows 11 want GPT.
+ */
+function mbrDiskFinding(g: LoadedGpt): Finding | undefined {
+  if (g.mbr.kind !== 'legacy') return undefined;
+  const used = g.mbr.records.filter((r) => r.osType !== 0);
+  if (!used.length || [g.primary, g.backup].some((c) => c.header?.signature === 'EFI PART') || g.sectorSizeChoice.gptSeenAt.length) return undefined;
+  const records = used.map((r) => `slot ${r.slot} type 0x${r.osType.toString(16).toUpperCase().padStart(2, '0')}${r.bootIndicator === 0x80 ? ' (active)' : ''}`).join(', ');
+  return {
+    code: 'mbr-disk',
+    severity: 'warning',
+    message: `an MBR-partitioned disk (${records}), not a GPT disk: there is no GPT to check. UEFI firmware boots an MBR disk only from a FAT partition of type 0xEF, and Windows 11 on UEFI needs GPT (MBR2GPT converts a Windows system disk)`,
+  };
 }
 
 function noGptMessage(g: LoadedGpt): string {
@@ -131,14 +155,25 @@ function copyFindings(copy: GptCopy, g: LoadedGpt, repair: string): Finding[] {
     out.push({ code: `${name}-header-bad`, severity: 'error', message: `${name} GPT header is invalid: ${why}`, fix: repair });
     return out;
   }
-  const notes = copy.problems.filter((p) => !p.fatal);
+  // image-truncated tells of a cut array; an array in the usable range is an error of its own.
+  const notes = copy.problems.filter((p) => !p.fatal && p.field !== 'entries-cut' && p.field !== 'array-in-usable-range');
   if (notes.length) out.push({ code: 'header-unusual', severity: 'warning', message: `${name} GPT header: ${notes.map((p) => p.message).join('; ')}` });
-  if (!copy.entriesValid) {
-    const h = copy.header!;
+  for (const p of copy.problems.filter((p) => p.field === 'array-in-usable-range')) {
+    // No fix line: repair never writes a table laid out so (table-model's modelProblems refuses it).
+    out.push({ code: 'array-in-usable-range', severity: 'error', message: `${p.message}: a partition may be created over the table, and writing to it destroys the ${name} GPT. gptdoctor does not move entry arrays; with no partition in the way, gdisk's expert command j (or sgdisk --adjust-main-table) moves the primary array` });
+  }
+  const h = copy.header!;
+  if (name === 'primary' || !g.primary.headerValid) {
+    const bytes = h.entryCount * h.entrySize;
+    if (bytes < MIN_ARRAY_BYTES) {
+      out.push({ code: 'array-small', severity: 'warning', message: `the entry array holds ${h.entryCount} entries of ${h.entrySize} bytes (${bytes} bytes), less than the ${MIN_ARRAY_BYTES} bytes UEFI requires to be reserved (§5.3.2); some firmware and tools expect 128 entries` });
+    }
+  }
+  if (!copy.entriesValid && !arrayCutByImageEnd(copy)) {
     const why = copy.computedEntriesCrc32 === undefined
       ? 'the array runs past the end of the disk'
       : `CRC32 is 0x${copy.computedEntriesCrc32.toString(16).toUpperCase().padStart(8, '0')}, header says 0x${h.entriesCrc32.toString(16).toUpperCase().padStart(8, '0')}`;
-    out.push({ code: `${name}-entries-bad`, severity: 'error', message: `${name} partition entry array (LBA ${h.entriesLba}) is damaged: ${why}`, fix: repair });
+    out.push({ code: `${name}-entries-bad`, severity: 'error', message: `${name} partition entry array (LBA ${h.entriesLba}) is damaged: ${why}${againstTheOther(g, copy)}`, fix: repair });
   }
   return out;
 }
@@ -158,9 +193,36 @@ function disagreements(g: LoadedGpt, repair: string): Finding[] {
   same('entrySize', 'entry size');
   if (p.alternateLba !== g.backup.lba) diffs.push(`primary's alternate LBA is ${p.alternateLba} but the backup is at ${g.backup.lba}`);
   if (b.alternateLba !== 1) diffs.push(`backup's alternate LBA is ${b.alternateLba}, not 1`);
-  if (p.entryCount === b.entryCount && p.entrySize === b.entrySize && p.entriesCrc32 !== b.entriesCrc32) diffs.push('the two entry arrays differ');
+  if (p.entryCount === b.entryCount && p.entrySize === b.entrySize && p.entriesCrc32 !== b.entriesCrc32) diffs.push(arrayDifference(g));
   if (!diffs.length) return [];
   return [{ code: 'headers-disagree', severity: 'error', message: `primary and backup GPT disagree: ${diffs.join('; ')}`, fix: repair }];
+}
+
+function arrayCutByImageEnd(copy: GptCopy): boolean {
+  return copy.problems.some((p) => p.field === 'entries-cut');
+}
+
+/** How many entry differences a message lists before it counts the rest. */
+const LISTED_DIFFERENCES = 8;
+
+/** What a damaged array, read as it is, holds unlike the other copy's valid one: evidence of what the damage changed. */
+function againstTheOther(g: LoadedGpt, copy: GptCopy): string {
+  const other = copy === g.primary ? g.backup : g.primary;
+  if (!other.valid || !copy.array || copy.computedEntriesCrc32 === undefined) return '';
+  const diffs = entryDifferences(copyEntries(g, other), copyEntries(g, copy));
+  return diffs.length ? `. Read as it is, it differs from the ${other.which}'s entries (${other.which} → ${copy.which}): ${listDifferences(diffs)}` : `. Read as it is, its used entries equal the ${other.which}'s: the damage is in unused slots or reserved bytes`;
+}
+
+function listDifferences(diffs: readonly EntryDifference[]): string {
+  const listed = diffs.slice(0, LISTED_DIFFERENCES).map(describeDifference).join('; ');
+  return diffs.length > LISTED_DIFFERENCES ? `${listed}; and ${diffs.length - LISTED_DIFFERENCES} more` : listed;
+}
+
+/** "the two entry arrays differ: partition 2: last LBA 1000 → 996; …", field by field, primary → backup. */
+function arrayDifference(g: LoadedGpt): string {
+  const diffs = entryDifferences(copyEntries(g, g.primary), copyEntries(g, g.backup));
+  if (!diffs.length) return 'the two entry arrays differ in bytes outside the used entries (unused slots or reserved bytes)';
+  return `the two entry arrays differ (primary → backup): ${listDifferences(diffs)}`;
 }
 
 function isTruncated(g: LoadedGpt): boolean {
@@ -175,7 +237,16 @@ function placementFindings(g: LoadedGpt, fix: FixCommand): Finding[] {
     const h = g.primary.header!;
     const cut = `the disk has ${g.totalSectors} sectors (${g.totalSectors * g.sectorSize} bytes) but the GPT expects at least ${Math.max(h.alternateLba, h.lastUsableLba) + 1}: the image was cut short and the backup GPT is gone`;
     const blocked = partitionsPastBackupArea(g.partitions, g.lastLba, arraySectors(h.entryCount, h.entrySize, g.sectorSize));
-    if (blocked.length) {
+    if (arrayCutByImageEnd(g.primary)) {
+      // Not even the primary array is whole: no entry can be verified, and nothing can rebuild the table.
+      const bytes = neededBytes(g);
+      const arrayEnd = h.entriesLba + arraySectors(h.entryCount, h.entrySize, g.sectorSize) - 1;
+      out.push({
+        code: 'image-truncated',
+        severity: 'error',
+        message: `${cut}, and it ends inside the primary entry array (LBA ${h.entriesLba}..${arrayEnd}), so no partition entry can be verified. The header itself is intact. Extend the image to ${bytes} bytes from the source if you still have it; \`gptdoctor recover\` can look for the entries that remain`,
+      });
+    } else if (blocked.length) {
       const bytes = neededBytes(g);
       out.push({
         code: 'image-truncated',
@@ -217,10 +288,17 @@ function sectorSizeFindings(g: LoadedGpt): Finding[] {
   if (reason === 'detected' || reason === 'default' || gptSeenAt.includes(g.sectorSize)) return [];
   const other = gptSeenAt[0];
   if (other === undefined) return [];
+  const isDevice = g.source.format === 'device';
+  const who = reason === 'override' ? 'sector size given by --sector-size' : isDevice ? 'device sector size' : `sector size the ${g.source.format.toUpperCase()} container declares`;
+  const instead = reason === 'override'
+    ? `run without --sector-size (or with --sector-size ${other})`
+    : isDevice
+      ? `if this is an image attached as a loop device, attach it again with losetup --sector-size ${other}; gptdoctor reads it with --sector-size ${other}`
+      : `gptdoctor reads it with --sector-size ${other}`;
   return [{
     code: 'sector-size-mismatch',
     severity: 'error',
-    message: `the ${reason === 'override' ? '--sector-size' : 'device'} sector size is ${g.sectorSize} bytes but the GPT was written for ${other}-byte sectors: tools using ${g.sectorSize} will not find it`,
+    message: `the ${who} is ${g.sectorSize} bytes, but a valid GPT was written for ${other}-byte sectors: the table is not damaged, but tools using ${g.sectorSize}-byte sectors will not find it. ${instead[0]!.toUpperCase()}${instead.slice(1)}`,
   }];
 }
 

@@ -2,6 +2,7 @@ import { checkDisk } from '../api.js';
 import { findingsExitCode } from '../check/check.js';
 import { PROFILES, type Profile } from '../check/finding.js';
 import { UsageError, parseSectorSize } from './errors.js';
+import { cliOpenOptions } from './progress.js';
 import { renderCheck } from './render-check.js';
 
 export interface CheckCliOptions {
@@ -28,7 +29,7 @@ export async function runCheck(disk: string, options: CheckCliOptions): Promise<
   const profile = parseProfile(options.profile);
   const failOn = parseFailOn(options.failOn);
   const sectorSize = parseSectorSize(options.sectorSize);
-  const report = await checkDisk(disk, { profile, ...(sectorSize !== undefined ? { sectorSize } : {}), ...(options.parent ? { parent: options.parent } : {}) });
+  const report = await checkDisk(disk, { profile, ...(sectorSize !== undefined ? { sectorSize } : {}), ...cliOpenOptions(options.parent) });
   process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderCheck(report) + '\n');
   return findingsExitCode(report.findings, failOn);
 }

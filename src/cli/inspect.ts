@@ -1,4 +1,5 @@
 import { withDisk } from '../api.js';
+import { cliOpenOptions } from './progress.js';
 import { loadGpt } from '../read/load-gpt.js';
 import { inspectReport } from '../report/inspect-report.js';
 import { renderHexdump } from './hexdump.js';
@@ -19,7 +20,7 @@ export async function runInspect(disk: string, options: InspectOptions): Promise
   const { report, hexdump } = await withDisk(disk, async (source) => {
     const loaded = await loadGpt(source, load);
     return { report: await inspectReport(loaded), hexdump: options.hexdump && !options.json ? renderHexdump(loaded) : '' };
-  }, options.parent ? { parent: options.parent } : {});
+  }, cliOpenOptions(options.parent));
   process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderInspect(report) + hexdump + '\n');
   return report.table === 'none' ? EXIT.FINDINGS : EXIT.OK;
 }

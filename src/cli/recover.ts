@@ -9,6 +9,7 @@ import { loadGpt } from '../read/load-gpt.js';
 import { partitionReport } from '../report/inspect-report.js';
 import { EXIT, UsageError, parseSectorSize } from './errors.js';
 import { formatBytes, table } from './format.js';
+import { cliOpenOptions } from './progress.js';
 import { runWrite, type WriteFlags } from './write-flow.js';
 
 export interface RecoverOptions extends WriteFlags {
@@ -24,7 +25,7 @@ export interface RecoverOptions extends WriteFlags {
  */
 export async function runRecover(disk: string, options: RecoverOptions): Promise<number> {
   const forced = parseSectorSize(options.sectorSize);
-  const source = await openDisk(disk, options.parent ? { parent: options.parent } : {});
+  const source = await openDisk(disk, cliOpenOptions(options.parent));
   let candidates: Candidate[];
   let current: Awaited<ReturnType<typeof loadGpt>>;
   try {

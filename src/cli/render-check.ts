@@ -33,7 +33,9 @@ export function verdict(r: CheckReport, paint: ReturnType<typeof colorizer> = (_
   const count = (s: Severity): number => r.findings.filter((f) => f.severity === s).length;
   const errors = count('error');
   const warnings = count('warning');
-  if (errors) return paint('red', `✗ ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}: this disk needs repair.`);
+  // A disk read at the wrong sector size needs the right --sector-size, not a repair.
+  const why = r.findings.every((f) => f.severity !== 'error' || f.code === 'sector-size-mismatch') ? 'it was read with the wrong sector size.' : 'this disk needs repair.';
+  if (errors) return paint('red', `✗ ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}: ${why}`);
   if (warnings) return paint('yellow', `! no errors, ${warnings} warning${warnings > 1 ? 's' : ''}.`);
   return paint('green', '✓ no problems found.');
 }

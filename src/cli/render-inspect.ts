@@ -74,14 +74,36 @@ function renderHeaders(r: InspectReport): string[] {
 }
 
 function renderPartitions(r: InspectReport): string[] {
+  const lines: string[] = [];
   if (r.table === 'none') {
-    return ['No valid partition table: neither the primary nor the backup GPT is valid. Try `gptdoctor recover`.'];
+    lines.push('No valid partition table: neither the primary nor the backup GPT is valid. Try `gptdoctor recover`.');
+  } else {
+    lines.push(r.table === 'primary' ? 'Partition table (from the primary GPT):' : 'Partition table (from the BACKUP GPT, because the primary is damaged):');
+    lines.push(...(r.partitions.length ? partitionRows(r.partitions) : ['  (no partitions)']));
+    if (r.freeSpace) lines.push(...renderFreeSpace(r.freeSpace));
   }
-  const header = r.table === 'primary' ? 'Partition table (from the primary GPT):' : 'Partition table (from the BACKUP GPT, because the primary is damaged):';
-  const lines = [header];
-  if (r.partitions.length === 0) return [...lines, '  (no partitions)'];
+  for (const other of r.otherCopies) {
+    lines.push('');
+    lines.push(
+      other.verified
+        ? `The ${other.copy} GPT is valid but its entries differ from the table above (${other.differences.length} difference${other.differences.length === 1 ? '' : 's'}):`
+        : `Entries of the ${other.copy} GPT, UNVERIFIED (its entry array CRC does not match; shown as gdisk would read them)${other.differences.length ? '; against the table above (table → this copy):' : ':'}`,
+    );
+    lines.push(...other.differences.map((d) => `  ${d}`));
+    if (!other.verified) lines.push(...(other.partitions.length ? partitionRows(other.partitions) : ['  (no used entries)']));
+  }
+  return lines;
+}
+
+function renderFreeSpace(f: NonNullable<InspectReport['freeSpace']>): string[] {
+  if (!f.totalSectors) return ['Free space: none in the usable range'];
+  const largest = f.largest.map((e) => `LBA ${e.firstLba}..${e.lastLba} (${formatBytes(e.bytes)})`).join(', ');
+  return [`Free space: ${formatBytes(f.totalBytes)} (${f.totalSectors} sectors) in ${f.extents} extent${f.extents === 1 ? '' : 's'}; largest: ${largest}`];
+}
+
+function partitionRows(partitions: InspectReport['partitions']): string[] {
   const rows = [['#', 'Start (LBA)', 'End (LBA)', 'Size', 'Code', 'Type', 'Attributes', 'FS', 'Name']];
-  for (const part of r.partitions) {
+  for (const part of partitions) {
     rows.push([
       String(part.index),
       String(part.firstLba),
@@ -94,5 +116,5 @@ function renderPartitions(r: InspectReport): string[] {
       part.name,
     ]);
   }
-  return [...lines, ...table(rows, 'rrrr').map((l) => '  ' + l)];
+  return table(rows, 'rrrr').map((l) => '  ' + l);
 }

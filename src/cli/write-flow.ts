@@ -9,6 +9,7 @@ import { shellQuote } from '../check/finding.js';
 import { outputExists, writeRawCopy } from '../repair/copy-out.js';
 import type { JournalPath } from '../repair/journal.js';
 import { ask } from './prompt.js';
+import { cliOpenOptions, percentOnTerminal } from './progress.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
 import { applyPlan, requireWritable, type ApplyResult } from '../repair/apply.js';
 import { defaultJournalPath } from '../repair/journal-name.js';
@@ -125,9 +126,6 @@ function preflight(target: string, isDevice: boolean, flags: WriteFlags, journal
   writableDir(dirname(resolve(journal)), 'undo file');
 }
 
-const progressOnTerminal = (what: string): ((done: number, total: number) => void) | undefined =>
-  process.stderr.isTTY ? (done, total) => void process.stderr.write(`\r${what}: ${Math.floor((done / total) * 100)}%${done >= total ? '\r\x1b[K' : ''}`) : undefined;
-
 /**
  * Shared flow of every write command: plan on a read-only open; check everything that could
  * refuse; show the plan; ask (or take --yes); then apply through the write protocol and verify.
@@ -143,7 +141,7 @@ export async function runWrite(
   afterwards?: (target: string) => Promise<number>,
 ): Promise<number> {
   let plan: Plan;
-  const parent = flags.parent ? { parent: flags.parent } : {};
+  const parent = cliOpenOptions(flags.parent);
   const output = flags.output;
   const reader = await openDisk(diskPath, parent);
   try {
@@ -221,7 +219,7 @@ export async function runWrite(
 async function copyAndReplan(diskPath: string, output: string, parent: { parent?: string }, load: LoadOptions, makePlan: (g: LoadedGpt) => Promise<Plan>): Promise<Plan> {
   const source = await openDisk(diskPath, parent);
   try {
-    await writeRawCopy(source, output, progressOnTerminal(`copying to ${output}`));
+    await writeRawCopy(source, output, percentOnTerminal(`copying to ${output}`));
   } finally {
     await source.close();
   }

@@ -24,6 +24,14 @@ export function openReadOnly(path: string): number {
   return openSync(path, 'r');
 }
 
+/** What a file opened from a descriptor knows that the file system cannot tell (a decompressed image). */
+export interface DescriptorExtras {
+  /** The byte ranges that hold data; the rest is holes. */
+  dataRanges?: Array<[number, number]>;
+  /** Runs after the descriptor is closed (deletes a temporary file). */
+  onClose?: () => void;
+}
+
 export class FileSource implements BlockSource {
   readonly format: SourceFormat = 'raw';
   private read_ = 0;
@@ -34,7 +42,16 @@ export class FileSource implements BlockSource {
     private readonly fd: number,
     readonly size: number,
     readonly writable: boolean,
+    private readonly extras: DescriptorExtras = {},
   ) {}
+
+  /**
+   * A file already open, shown as `path`: a decompressed image lives in a temporary file that
+   * has no name of its own, and every message names the image the user gave. Read-only.
+   */
+  static fromDescriptor(path: string, fd: number, size: number, extras: DescriptorExtras): FileSource {
+    return new FileSource(path, fd, size, false, extras);
+  }
 
   static async open(path: string, options: { writable?: boolean } = {}): Promise<FileSource> {
     const writable = options.writable ?? false;
@@ -81,6 +98,7 @@ export class FileSource implements BlockSource {
 
   /** Holes of a sparse image come from SEEK_DATA/SEEK_HOLE in the native addon, when it is built. */
   async dataRanges(): Promise<Array<[number, number]>> {
+    if (this.extras.dataRanges) return this.extras.dataRanges;
     try {
       const { loadAddon } = await import('./device-source.js');
       return (await loadAddon().dataRanges(this.path)).map(([a, b]) => [a!, b!] as [number, number]);
@@ -97,6 +115,7 @@ export class FileSource implements BlockSource {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
+    this.extras.onClose?.();
   }
 }
 

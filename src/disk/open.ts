@@ -1,17 +1,19 @@
-import { createReadStream, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { DiskError, type BlockSource } from './block-source.js';
 import { DeviceSource } from './device-source.js';
-import { FileSource, ioError, openReadOnly } from './file-source.js';
-import { MemorySource } from './memory-source.js';
+import { CompressedView } from './compressed-view.js';
+import { compressionOf, decompressToTemp, type Compression, type DecompressProgress } from './decompress.js';
+import { FileSource, ioError } from './file-source.js';
 import { Qcow2Source } from './qcow2.js';
 import { VhdSource } from './vhd.js';
 import { VhdxSource } from './vhdx.js';
 import { VmdkSource } from './vmdk.js';
 import { VMDK_DESCRIPTOR_MAGIC } from './vmdk-descriptor.js';
+import { isSeSparseExtent } from './vmdk-sesparse.js';
 import { isWindowsDevicePath } from './device-path.js';
 import { parentCandidates } from './differencing.js';
-import { zlib } from '../lazy-zlib.js';
+import { startsWithGptHeader, unreadableFormat } from './signatures.js';
 
 export interface OpenOptions {
   /** Open for writing; read-only commands never set this. */
@@ -23,13 +25,12 @@ export interface OpenOptions {
    * child stores; it must still prove to be the parent (Unique Id, DataWriteGuid, CID).
    */
   parent?: string;
+  /** Told how a compressed image's decompression goes (a progress line on a terminal). */
+  progress?: DecompressProgress;
 }
 
 /** Backing-file chains deeper than this are refused (and loops always are). */
 const MAX_CHAIN = 16;
-
-/** Largest gzip-compressed image decompressed into memory (Node buffers stop at 4 GiB). */
-const MAX_GZIP_IMAGE = 4 * 1024 * 1024 * 1024 - 1;
 
 /**
  * The smallest disk a GPT fits on, at 512 bytes per sector: the protective MBR, the primary
@@ -51,15 +52,14 @@ function notADisk(path: string, info: Stats): string | undefined {
 }
 
 /** Container signatures, checked by content and never by file extension. */
-export type ContainerKind = 'raw' | 'vhdx' | 'vhd-dynamic' | 'vhd-fixed' | 'qcow2' | 'vmdk' | 'gzip';
+export type ContainerKind = 'raw' | 'vhdx' | 'vhd-dynamic' | 'vhd-fixed' | 'qcow2' | 'vmdk';
 
 export function sniffContainer(head: Uint8Array, tail: Uint8Array): ContainerKind {
   const ascii = (b: Uint8Array, from: number, len: number): string => String.fromCharCode(...b.subarray(from, from + len));
   if (ascii(head, 0, 8) === 'vhdxfile') return 'vhdx';
   if (ascii(head, 0, 8) === 'conectix') return 'vhd-dynamic';
   if (head[0] === 0x51 && head[1] === 0x46 && head[2] === 0x49 && head[3] === 0xfb) return 'qcow2';
-  if (ascii(head, 0, 4) === 'KDMV' || ascii(head, 0, VMDK_DESCRIPTOR_MAGIC.length) === VMDK_DESCRIPTOR_MAGIC) return 'vmdk';
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (ascii(head, 0, 4) === 'KDMV' || isSeSparseExtent(head) || ascii(head, 0, VMDK_DESCRIPTOR_MAGIC.length) === VMDK_DESCRIPTOR_MAGIC) return 'vmdk';
   // A fixed VHD is raw data with a 512-byte footer (older tools: 511) at the very end.
   if (ascii(tail, tail.length - 512, 8) === 'conectix' || ascii(tail, tail.length - 511, 8) === 'conectix') return 'vhd-fixed';
   return 'raw';
@@ -72,7 +72,6 @@ const CONTAINER_NAMES: Record<ContainerKind, string> = {
   'vhd-fixed': 'fixed VHD',
   qcow2: 'qcow2',
   vmdk: 'VMDK',
-  gzip: 'gzip-compressed image',
 };
 
 /**
@@ -93,36 +92,50 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
   const notDisk = notADisk(path, info);
   if (notDisk) throw new DiskError('ENOTDISK', notDisk);
   if (info.isBlockDevice() || info.isCharacterDevice()) return DeviceSource.open(path, options);
-  const file = await FileSource.open(path, options);
+  return openImageFile(await FileSource.open(path, options), path, options);
+}
+
+/**
+ * Sniffs an open image file and returns the disk inside it. `compressed` is set when `file` is
+ * the decompressed copy of a compressed image: its contents are judged again, so a container
+ * inside compression is read through its own reader.
+ */
+async function openImageFile(file: FileSource, path: string, options: OpenOptions, compressed?: Compression): Promise<BlockSource> {
   try {
-    const head = await file.read(0, 512);
+    const head = await file.read(0, 1024);
     const tail = file.size >= 1024 ? await file.read(file.size - 512, 512) : new Uint8Array(0);
+    const packed = compressionOf(head);
+    if (packed) {
+      if (compressed) throw new DiskError('EFORMAT', `${path} is ${packed}-compressed inside ${compressed}: decompress it first`);
+      if (options.writable) throw new DiskError('EROFS', `${path} is ${packed}-compressed: write a repaired copy with --output FILE, or decompress it first`);
+      await file.close();
+      const inner = await decompressToTemp(path, packed, options.progress);
+      return new CompressedView(await openImageFile(inner, path, options, packed), packed);
+    }
     const kind = sniffContainer(head, tail);
-    if (kind === 'raw' && file.size < MIN_GPT_DISK_BYTES) {
-      throw new DiskError('ENOTDISK', file.size === 0 ? `${path} is empty, not a disk image` : `${path} is ${file.size} bytes, smaller than the smallest GPT disk (${MIN_GPT_DISK_BYTES} bytes): not a disk image`);
+    // A clipped image that still holds a GPT header at LBA 1 is evidence, however short.
+    if (kind === 'raw' && file.size < MIN_GPT_DISK_BYTES && !startsWithGptHeader(head.subarray(512), new Uint8Array(0))) {
+      const is = compressed ? `decompresses to ${file.size === 0 ? 'nothing' : `${file.size} bytes`}` : file.size === 0 ? 'is empty' : `is ${file.size} bytes`;
+      throw new DiskError('ENOTDISK', `${path} ${is}${file.size ? `, smaller than the smallest GPT disk (${MIN_GPT_DISK_BYTES} bytes):` : ','} not a disk image`);
     }
-    if (kind === 'raw') return file;
-    if (kind === 'vhdx' || kind === 'vhd-fixed' || kind === 'vhd-dynamic' || kind === 'qcow2' || kind === 'vmdk') {
-      if ((kind === 'qcow2' || kind === 'vmdk') && options.writable) {
-        throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]} image, which gptdoctor reads but does not write; write a repaired raw copy with --output FILE`);
-      }
-      try {
-        if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => openBacking(path, backing, options.chain ?? []));
-        const openParent = (stored: readonly string[]): Promise<BlockSource> => openDifferencingParent(path, stored, options);
-        if (kind === 'vmdk') return await VmdkSource.open(file, openParent);
-        return kind === 'vhdx' ? await VhdxSource.open(file, openParent) : await VhdSource.open(file, openParent);
-      } catch (err) {
-        // Anything a parser did not foresee is still a damaged container, never a crash.
-        if (err instanceof DiskError) throw err;
-        throw new DiskError('EFORMAT', `${path}: damaged ${CONTAINER_NAMES[kind]} (${(err as Error).message})`);
-      }
+    if (kind === 'raw') {
+      const unreadable = unreadableFormat(head, tail);
+      if (unreadable && !startsWithGptHeader(await file.read(512, 8), await file.read(4096, 8))) throw new DiskError('EFORMAT', `${path}${compressed ? ` (decompressed)` : ''} is ${unreadable}`);
+      return file;
     }
-    await file.close();
-    if (kind === 'gzip') {
-      if (options.writable) throw new DiskError('EROFS', `${path} is gzip-compressed: write a repaired copy with --output FILE, or decompress it first`);
-      return new MemorySource(path, await gunzipFile(path), false, 'raw', 'it is gzip-compressed');
+    if ((kind === 'qcow2' || kind === 'vmdk') && options.writable) {
+      throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]} image, which gptdoctor reads but does not write; write a repaired raw copy with --output FILE`);
     }
-    throw new DiskError('EFORMAT', `${path} is a ${CONTAINER_NAMES[kind]} container, which this version of gptdoctor cannot read yet`);
+    try {
+      if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => openBacking(path, backing, options.chain ?? []));
+      const openParent = (stored: readonly string[]): Promise<BlockSource> => openDifferencingParent(path, stored, options);
+      if (kind === 'vmdk') return await VmdkSource.open(file, openParent);
+      return kind === 'vhdx' ? await VhdxSource.open(file, openParent) : await VhdSource.open(file, openParent);
+    } catch (err) {
+      // Anything a parser did not foresee is still a damaged container, never a crash.
+      if (err instanceof DiskError) throw err;
+      throw new DiskError('EFORMAT', `${path}: damaged ${CONTAINER_NAMES[kind]} (${(err as Error).message})`);
+    }
   } catch (err) {
     await file.close().catch(() => undefined);
     throw err;
@@ -156,32 +169,4 @@ async function openBacking(child: string, backing: string, chain: readonly strin
     if (err instanceof DiskError && err.code === 'ENOENT') throw new DiskError('ENOENT', `${child}: its backing file ${backing} is missing`);
     throw err;
   }
-}
-
-async function gunzipFile(path: string): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  let input;
-  try {
-    // Opened as every read-only open is (O_NOATIME): a compressed image of evidence keeps its atime.
-    input = createReadStream(path, { fd: openReadOnly(path) });
-  } catch (err) {
-    throw ioError(err, path, 'open');
-  }
-  const gunzip = zlib().createGunzip();
-  input.on('error', (err) => gunzip.destroy(err)); // pipe() does not forward a read error: it would be unhandled
-  try {
-    for await (const chunk of input.pipe(gunzip)) {
-      total += (chunk as Buffer).length;
-      if (total > MAX_GZIP_IMAGE) throw new DiskError('EFBIG', `${path} decompresses to more than 4 GiB; decompress it to a file first`);
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (err instanceof DiskError) throw err;
-    throw new DiskError('EFORMAT', `${path} looks gzip-compressed but cannot be decompressed: ${(err as Error).message}`);
-  } finally {
-    input.destroy();
-  }
-  const joined = Buffer.concat(chunks, total);
-  return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
 }

@@ -2,14 +2,17 @@ import { dirname, resolve } from 'node:path';
 import { zlib } from '../lazy-zlib.js';
 import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans, padTo } from './block-spans.js';
-import type { FileSource } from './file-source.js';
+import { FileSource } from './file-source.js';
+import { dataFileName, decodeQcow2Header, INCOMPATIBLE, nameText } from './qcow2-header.js';
+import { zstdFrameLength } from './zstd-frames.js';
 
 /**
  * qcow2 images, read-only, per qemu's docs/interop/qcow2.txt: big-endian header, a two-level
  * L1/L2 cluster map, clusters that read as zero, raw-DEFLATE compressed clusters, and backing
- * files for unallocated clusters. Encryption, external data files and extended L2 are refused.
+ * files for unallocated clusters; zlib or zstd compressed clusters (incompatible bit 3); guest
+ * clusters in an external data file (incompatible bit 2, named by the "DATA" header extension).
+ * Encryption and extended L2 entries are refused.
  */
-const KNOWN_INCOMPATIBLE = 0b11; // dirty (refcounts only) and corrupt
 const OFFSET_MASK = 0x00ff_ffff_ffff_fe00n;
 
 export class Qcow2Source implements BlockSource {
@@ -27,6 +30,9 @@ export class Qcow2Source implements BlockSource {
     private readonly backing: BlockSource | undefined,
     /** Findings-worthy facts about the container (the corrupt bit). */
     readonly notes: string[],
+    private readonly compression: 'zlib' | 'zstd',
+    /** The external data file that holds the guest clusters, when the image has one. */
+    private readonly dataFile?: FileSource,
   ) {}
 
   get path(): string {
@@ -41,37 +47,38 @@ export class Qcow2Source implements BlockSource {
     const fail = (why: string): never => {
       throw new DiskError('EFORMAT', `${file.path}: ${why}`);
     };
-    const h = await file.read(0, 112);
-    if (h.length < 72) fail('the qcow2 header is cut short');
-    const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
-    const version = v.getUint32(4);
-    if (version !== 2 && version !== 3) fail(`qcow2 version ${version} is not 2 or 3`);
-    const clusterBits = v.getUint32(20);
-    if (clusterBits < 9 || clusterBits > 21) fail(`qcow2 cluster size 2^${clusterBits} is out of range`);
-    const size = Number(v.getBigUint64(24));
-    if (!Number.isSafeInteger(size)) fail('qcow2 virtual size is too large');
-    if (v.getUint32(32) !== 0) fail('the qcow2 image is encrypted');
+    const decoded = decodeQcow2Header(await file.read(0, 4096));
+    const header = typeof decoded === 'string' ? fail(decoded) : decoded;
+    const { clusterBits, size, l1Size, l1Offset } = header;
     const notes: string[] = [];
-    if (version === 3) {
-      const incompatible = v.getBigUint64(72);
-      if (incompatible & ~BigInt(KNOWN_INCOMPATIBLE)) fail(`the qcow2 image uses features gptdoctor cannot read (incompatible bits 0x${incompatible.toString(16)}: external data file, zstd or extended L2)`);
-      if (incompatible & 2n) notes.push('qcow2 header has the corrupt bit set');
-    }
-    const l1Size = v.getUint32(36);
-    const l1Offset = Number(v.getBigUint64(40));
+    if (header.incompatible & INCOMPATIBLE.corrupt) notes.push('qcow2 header has the corrupt bit set');
     const l2Entries = 2 ** (clusterBits - 3);
     if (l1Size < Math.ceil(size / (2 ** clusterBits * l2Entries)) || l1Size > 32 * 1024 * 1024) fail('the qcow2 L1 table size does not match the disk size');
     if (l1Offset + l1Size * 8 > file.size) fail('the qcow2 L1 table lies past the end of the file');
     const l1 = await file.read(l1Offset, l1Size * 8);
-    let backing: BlockSource | undefined;
-    const backingOffset = Number(v.getBigUint64(8));
-    const backingSize = v.getUint32(16);
-    if (backingOffset) {
-      if (backingSize === 0 || backingSize > 1023) fail('the qcow2 backing file name is invalid');
-      const name = new TextDecoder().decode(await file.read(backingOffset, backingSize));
-      backing = await openBacking(resolve(dirname(file.path), name));
+    const named = (bytes: Uint8Array, what: string): string => {
+      const text = nameText(bytes, what);
+      return text instanceof Error ? fail(text.message) : text;
+    };
+    let dataFile: FileSource | undefined;
+    if (header.incompatible & INCOMPATIBLE.externalData) {
+      const name = dataFileName(await file.read(0, 2 ** clusterBits), header.extensionsAt);
+      if (name instanceof Error) fail(name.message);
+      if (name === undefined) fail('the qcow2 image keeps its data in an external data file that its header does not name');
+      dataFile = await openDataFile(file.path, resolve(dirname(file.path), name as string));
     }
-    return new Qcow2Source(file, size, clusterBits, l1, backing, notes);
+    let backing: BlockSource | undefined;
+    if (header.backingOffset) {
+      if (header.backingSize === 0 || header.backingSize > 1023) fail('the qcow2 backing file name is invalid');
+      const name = named(await file.read(header.backingOffset, header.backingSize), 'backing file');
+      try {
+        backing = await openBacking(resolve(dirname(file.path), name));
+      } catch (err) {
+        await dataFile?.close();
+        throw err;
+      }
+    }
+    return new Qcow2Source(file, size, clusterBits, l1, backing, notes, header.compression, dataFile);
   }
 
   private async l2Table(offset: number): Promise<Uint8Array> {
@@ -98,23 +105,45 @@ export class Qcow2Source implements BlockSource {
       if (entry & (1n << 62n)) return (await this.compressed(entry)).subarray(within, within + length);
       if (entry & 1n) return new Uint8Array(length); // reads as zero (v3)
       const host = Number(entry & OFFSET_MASK);
-      if (host) return padTo(await this.file.read(host + within, length), length);
+      // With an external data file, host offset 0 is a real cluster when the entry is allocated (bit 63).
+      if (host || (this.dataFile && entry & (1n << 63n))) return padTo(await (this.dataFile ?? this.file).read(host + within, length), length);
     }
     if (this.backing && guestOffset < this.backing.size) return padTo(await this.backing.read(guestOffset, length), length);
     return new Uint8Array(length);
   }
 
   private async compressed(entry: bigint): Promise<Uint8Array> {
+    if (this.dataFile) throw new DiskError('EFORMAT', `${this.path}: a qcow2 image with an external data file cannot have compressed clusters`);
     const x = 62n - BigInt(this.clusterBits - 8);
     const host = Number(entry & ((1n << x) - 1n));
     const sectors = Number((entry >> x) & ((1n << (62n - x)) - 1n)) + 1;
     const raw = await this.file.read(host, sectors * 512 - (host % 512));
+    if (this.compression === 'zstd') return this.zstdCluster(raw);
     try {
       // A cluster inflates to one cluster at most: a hostile stream that would inflate further is
       // stopped at that size (zlib throws) instead of filling memory.
       return zlib().inflateRawSync(raw, { finishFlush: 2 /* Z_SYNC_FLUSH: trailing bytes are padding */, maxOutputLength: 2 ** this.clusterBits });
     } catch (err) {
       throw new DiskError('EFORMAT', `${this.path}: a compressed qcow2 cluster does not inflate (${(err as Error).message})`);
+    }
+  }
+
+  /**
+   * A zstd-compressed cluster: one zstd frame, followed by the padding of its last sector (qemu
+   * decompresses until the frame ends). It is decoded into a buffer of one cluster, so no frame
+   * can make it allocate more.
+   */
+  private async zstdCluster(raw: Uint8Array): Promise<Uint8Array> {
+    const { decompress } = await import('fzstd');
+    const length = zstdFrameLength(raw);
+    const cluster = new Uint8Array(2 ** this.clusterBits);
+    try {
+      if (length === undefined) throw new Error('the zstd frame is cut short');
+      const out = decompress(raw.subarray(0, length), cluster);
+      if (out.length !== cluster.length) throw new Error(`it holds ${out.length} bytes, not one cluster`);
+      return out;
+    } catch (err) {
+      throw new DiskError('EFORMAT', `${this.path}: a zstd-compressed qcow2 cluster does not decompress (${(err as Error).message})`);
     }
   }
 
@@ -130,6 +159,16 @@ export class Qcow2Source implements BlockSource {
 
   async close(): Promise<void> {
     await this.backing?.close();
+    await this.dataFile?.close();
     await this.file.close();
+  }
+}
+
+async function openDataFile(image: string, path: string): Promise<FileSource> {
+  try {
+    return await FileSource.open(path);
+  } catch (err) {
+    if (err instanceof DiskError && err.code === 'ENOENT') throw new DiskError('ENOENT', `${image}: its external data file ${path} is missing`);
+    throw err;
   }
 }

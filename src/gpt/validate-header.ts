@@ -60,7 +60,12 @@ export function validateHeader(h: GptHeader, ctx: HeaderContext): HeaderProblem[
   }
   const sectors = isLegalEntrySize(h.entrySize) && h.entryCount > 0 ? arraySectors(h.entryCount, h.entrySize, ctx.sectorSize) : 0;
   const arrayEnd = h.entriesLba + sectors - 1;
-  if (h.entriesLba < 2 || arrayEnd >= ctx.totalSectors) {
+  // A primary whose array runs past the end of a disk its own AlternateLBA says is larger is a
+  // whole header on a cut-short image: the image is truncated, the header is not damaged.
+  const cutByImageEnd = ctx.which === 'primary' && h.entriesLba >= 2 && arrayEnd >= ctx.totalSectors && arrayEnd < h.alternateLba && ctx.lba < h.entriesLba;
+  if (cutByImageEnd) {
+    note('entries-cut', `entry array at LBA ${h.entriesLba}..${arrayEnd} runs past the end of the image (last LBA ${ctx.totalSectors - 1})`);
+  } else if (h.entriesLba < 2 || arrayEnd >= ctx.totalSectors) {
     fatal('entries-lba', `entry array at LBA ${h.entriesLba}..${arrayEnd} is not on the disk (LBA 2..${ctx.totalSectors - 1})`);
   } else if (h.entriesLba <= ctx.lba && arrayEnd >= ctx.lba) {
     fatal('entries-lba', `entry array at LBA ${h.entriesLba}..${arrayEnd} covers its own header at LBA ${ctx.lba}`);
@@ -69,10 +74,10 @@ export function validateHeader(h: GptHeader, ctx: HeaderContext): HeaderProblem[
     fatal('usable-range', `first usable LBA ${h.firstUsableLba} is after last usable LBA ${h.lastUsableLba}`);
   }
   if (ctx.which === 'primary' && sectors > 0 && h.entriesLba < h.firstUsableLba && arrayEnd >= h.firstUsableLba) {
-    note('entries-lba', `primary entry array (LBA ${h.entriesLba}..${arrayEnd}) runs past first usable LBA ${h.firstUsableLba}`);
+    note('array-in-usable-range', `primary entry array (LBA ${h.entriesLba}..${arrayEnd}) runs past first usable LBA ${h.firstUsableLba}`);
   }
   if (ctx.which === 'backup' && sectors > 0 && h.entriesLba <= h.lastUsableLba) {
-    note('entries-lba', `backup entry array at LBA ${h.entriesLba} lies inside the usable range (last usable ${h.lastUsableLba})`);
+    note('array-in-usable-range', `backup entry array at LBA ${h.entriesLba} lies inside the usable range (last usable ${h.lastUsableLba})`);
   }
   if (h.firstUsableLba <= ctx.lba && ctx.which === 'primary') {
     note('usable-range', `first usable LBA ${h.firstUsableLba} is not after the primary header`);

@@ -1,4 +1,4 @@
-import { entryDifferences, describeDifference } from '../check/entry-diff.js';
+import { entryDifferences, describeDifference } from '../gpt/entry-diff.js';
 import { MBR_GPT_PROTECTIVE, type Mbr, type MbrRecord } from '../gpt/mbr.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { Candidate } from './candidates.js';

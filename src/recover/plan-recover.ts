@@ -1,4 +1,4 @@
-import { entryDifferences } from '../check/entry-diff.js';
+import { entryDifferences } from '../gpt/entry-diff.js';
 import { encodeProtectiveMbr } from '../gpt/mbr.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { Change, Plan } from '../repair/plan.js';

@@ -4,7 +4,7 @@ import { GPT_SIGNATURE, arraySectors } from '../gpt/header.js';
 import { encodeProtectiveMbr } from '../gpt/mbr.js';
 import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
 import { entryProblems, neededBytes, partitionsPastBackupArea } from '../check/entry-soundness.js';
-import { describeDifference, entryDifferences } from '../check/entry-diff.js';
+import { describeDifference, entryDifferences } from '../gpt/entry-diff.js';
 import { decodeUsedEntries } from '../gpt/entries.js';
 import type { Finding } from '../check/finding.js';
 import type { Change, Plan } from './plan.js';

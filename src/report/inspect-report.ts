@@ -5,8 +5,10 @@ import type { GptEntry } from '../gpt/entries.js';
 import { formatRevision } from '../gpt/header.js';
 import type { MbrKind } from '../gpt/mbr.js';
 import { typeByGuid } from '../gpt/partition-types.js';
-import type { GptCopy, LoadedGpt } from '../read/load-gpt.js';
+import { describeDifference, entryDifferences } from '../gpt/entry-diff.js';
+import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
 import type { SectorSizeChoice } from '../read/sector-size.js';
+import { freeSpace, type FreeSpaceReport } from './free-space.js';
 import { sniffPartitions } from './partition-fs.js';
 
 /** The JSON contract of `inspect --json` (DESIGN.md §3); the library returns the same object. */
@@ -19,6 +21,21 @@ export interface InspectReport {
   backup: HeaderReport;
   table: 'primary' | 'backup' | 'none';
   partitions: PartitionReport[];
+  /**
+   * The entries of each copy that are not the table shown: a copy whose array CRC fails
+   * (verified false; gdisk lists those too), or a valid copy whose entries differ from the
+   * table's, with the differences field by field (table → this copy).
+   */
+  otherCopies: OtherCopyReport[];
+  /** Unpartitioned space in the usable range of the table shown; absent when there is no table. */
+  freeSpace?: FreeSpaceReport;
+}
+
+export interface OtherCopyReport {
+  copy: 'primary' | 'backup';
+  verified: boolean;
+  partitions: PartitionReport[];
+  differences: string[];
 }
 
 export interface StructureReport {
@@ -214,5 +231,31 @@ export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
     backup: headerReport(loaded.backup),
     table: loaded.table,
     partitions: loaded.partitions.map((e) => partitionReport(e, loaded.sectorSize, filesystems.get(e.index)?.kind)),
+    otherCopies: otherCopies(loaded),
+    ...freeSpaceOf(loaded),
   };
+}
+
+/** Copies whose entries can be read (their header's geometry is sound) but are not the table shown. */
+function otherCopies(g: LoadedGpt): OtherCopyReport[] {
+  const out: OtherCopyReport[] = [];
+  for (const copy of [g.primary, g.backup]) {
+    if (copy.which === g.table || !copy.array || !copy.header || copy.header.signature !== 'EFI PART') continue;
+    const shown = g.table === 'primary' ? g.primary : g.backup;
+    if (copy.valid && shown.valid && sameArrayBytes(copy, shown)) continue; // the usual case: decode nothing twice
+    const entries = copyEntries(g, copy);
+    const differences = g.table === 'none' ? [] : entryDifferences(g.partitions, entries).map(describeDifference);
+    if (copy.valid && !differences.length) continue; // the same table: nothing more to show
+    out.push({ copy: copy.which, verified: copy.valid, partitions: entries.map((e) => partitionReport(e, g.sectorSize)), differences });
+  }
+  return out;
+}
+
+function sameArrayBytes(a: GptCopy, b: GptCopy): boolean {
+  return a.header!.entryCount === b.header!.entryCount && a.header!.entrySize === b.header!.entrySize && a.computedEntriesCrc32 === b.computedEntriesCrc32;
+}
+
+function freeSpaceOf(g: LoadedGpt): { freeSpace?: FreeSpaceReport } {
+  const header = g.table === 'primary' ? g.primary.header : g.table === 'backup' ? g.backup.header : undefined;
+  return header ? { freeSpace: freeSpace(g.partitions, header.firstUsableLba, header.lastUsableLba, g.sectorSize) } : {};
 }

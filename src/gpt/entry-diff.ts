@@ -1,6 +1,6 @@
-import type { GptEntry } from '../gpt/entries.js';
-import { typeByGuid } from '../gpt/partition-types.js';
-import { formatAttributes } from '../gpt/attributes.js';
+import type { GptEntry } from './entries.js';
+import { typeByGuid } from './partition-types.js';
+import { formatAttributes } from './attributes.js';
 
 /** One field of one partition that differs between two tables. */
 export interface EntryDifference {
