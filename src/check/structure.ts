@@ -88,10 +88,17 @@ function mbrDiskFinding(g: LoadedGpt): Finding | undefined {
   const used = g.mbr.records.filter((r) => r.osType !== 0);
   if (!used.length || [g.primary, g.backup].some((c) => c.header?.signature === 'EFI PART') || g.sectorSizeChoice.gptSeenAt.length) return undefined;
   const records = used.map((r) => `slot ${r.slot} type 0x${r.osType.toString(16).toUpperCase().padStart(2, '0')}${r.bootIndicator === 0x80 ? ' (active)' : ''}`).join(', ');
+  // What a conversion to GPT would need (what sgdisk -v reports after converting in memory): the
+  // backup array and header take the last sectors of the disk.
+  const backupSectors = 1 + Math.ceil(MIN_ARRAY_BYTES / g.sectorSize);
+  const inTheWay = used.filter((r) => r.startLba + r.sizeLba - 1 > g.lastLba - backupSectors);
+  const conversion = inTheWay.length
+    ? `. Converting it to GPT needs the last ${backupSectors} sectors for the backup GPT, where ${inTheWay.map((r) => `slot ${r.slot}`).join(', ')} end${inTheWay.length > 1 ? '' : 's'}: shrink ${inTheWay.length > 1 ? 'them' : 'it'} first`
+    : '';
   return {
     code: 'mbr-disk',
     severity: 'warning',
-    message: `an MBR-partitioned disk (${records}), not a GPT disk: there is no GPT to check. UEFI firmware boots an MBR disk only from a FAT partition of type 0xEF, and Windows 11 on UEFI needs GPT (MBR2GPT converts a Windows system disk)`,
+    message: `an MBR-partitioned disk (${records}), not a GPT disk: there is no GPT to check. UEFI firmware boots an MBR disk only from a FAT partition of type 0xEF, and Windows 11 on UEFI needs GPT (MBR2GPT converts a Windows system disk)${conversion}`,
   };
 }
 
