@@ -63,3 +63,32 @@ describe('undo given what is not an undo file', () => {
     }
   });
 });
+
+describe('paths that lead nowhere', () => {
+  it('a link loop, a name too long and a file used as a directory each get a sentence, never Node\'s text', async () => {
+    const { symlinkSync, writeFileSync } = await import('node:fs');
+    const { gptdoctor } = await import('./helpers/cli.js');
+    const { tempDir } = await import('./helpers/tools.js');
+    const dir = tempDir();
+    try {
+      symlinkSync(`${dir.path}/b`, `${dir.path}/a`);
+      symlinkSync(`${dir.path}/a`, `${dir.path}/b`);
+      writeFileSync(`${dir.path}/file`, 'x');
+      const cases: Array<[string[], RegExp]> = [
+        [['check', `${dir.path}/a`], /cannot open .*\/a: its symbolic links loop/],
+        [['inspect', `${dir.path}/${'n'.repeat(300)}`], /cannot open .*: the path, or one of its names, is too long/],
+        [['check', `${dir.path}/file/disk.img`], /cannot open .*: a part of the path that should be a directory is a file/],
+        [['undo', `${dir.path}/a`, '--yes'], /cannot read undo file .*\/a: its symbolic links loop/],
+      ];
+      for (const [args, message] of cases) {
+        const r = gptdoctor(args);
+        expect(r.status, args.join(' ')).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).not.toMatch(/ELOOP:|ENAMETOOLONG:|ENOTDIR:|, stat '|, open '/);
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -119,16 +119,31 @@ export class FileSource implements BlockSource {
   }
 }
 
-/** Turns a Node I/O error into a DiskError with a stable code and a sentence a person can act on. */
+const IO_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or device',
+  EACCES: 'permission denied (run as root/Administrator, or check the file mode)',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory',
+  EBUSY: 'the device is busy (mounted or held open by another program)',
+  EROFS: 'the file system is read-only',
+  ELOOP: 'its symbolic links loop (or nest too deeply) and lead to no file',
+  ENAMETOOLONG: 'the path, or one of its names, is too long for the file system',
+  ENOTDIR: 'a part of the path that should be a directory is a file',
+  EMFILE: 'too many files are open (raise the limit with ulimit -n)',
+  ENFILE: 'the system has too many files open',
+  ENXIO: 'no such device (it may have been removed)',
+  ENODEV: 'no such device',
+  EIO: 'the device reported an I/O error (a failing disk or a bad sector)',
+};
+
+/**
+ * Turns a Node I/O error into a DiskError with a stable code and a sentence a person can act on.
+ * Node's own text ("ELOOP: too many symbolic links encountered, stat 'x'") is never shown: a code
+ * without a sentence of ours gets the system's description alone, without Node's decoration.
+ */
 export function ioError(err: unknown, path: string, action: string): DiskError {
   const code = (err as NodeJS.ErrnoException)?.code ?? 'EIO';
-  const reason: Record<string, string> = {
-    ENOENT: 'no such file or device',
-    EACCES: 'permission denied (run as root/Administrator, or check the file mode)',
-    EPERM: 'operation not permitted',
-    EISDIR: 'it is a directory',
-    EBUSY: 'the device is busy (mounted or held open by another program)',
-    EROFS: 'the file system is read-only',
-  };
-  return new DiskError(code, `cannot ${action} ${path}: ${reason[code] ?? (err as Error)?.message ?? String(err)}`);
+  const raw = err instanceof Error ? err.message : String(err);
+  const bare = raw.replace(/^[A-Z0-9_]+: /, '').replace(/, [a-z]+ '.*'$/s, '');
+  return new DiskError(code, `cannot ${action} ${path}: ${IO_REASONS[code] ?? bare}`);
 }
