@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkDisk, inspectDisk } from '../src/api.js';
 import { openDisk } from '../src/disk/open.js';
 import { vhdxChecksum } from '../src/disk/vhdx.js';
+import { crc32c } from '../src/gpt/crc32.js';
 import { gptdoctor } from './helpers/cli.js';
 import { fixtureFile, sha256 } from './helpers/images.js';
 import { haveTools, prng, run, runAll, tempDir } from './helpers/tools.js';
@@ -235,7 +236,7 @@ describe.runIf(haveTools('qemu-img', 'qemu-io', 'sfdisk'))('a VHDX with a pendin
    * and the log's GUID put back into both headers, as if the machine had died before the BAT
    * write. Only a reader that replays the log sees the GPT.
    */
-  it('is read through its log, replayed in memory, and the file is never written', async () => {
+  function pendingLogVhdx(): string {
     const raw = join(dir.path, 'disk.raw');
     writeFileSync(raw, '');
     truncateSync(raw, 64 * 1024 * 1024);
@@ -257,6 +258,11 @@ describe.runIf(haveTools('qemu-img', 'qemu-io', 'sfdisk'))('a VHDX with a pendin
       new DataView(header.buffer, header.byteOffset).setUint32(4, vhdxChecksum(header), true);
     }
     writeFileSync(image, bytes);
+    return image;
+  }
+
+  it('is read through its log, replayed in memory, and the file is never written', async () => {
+    const image = pendingLogVhdx();
     const before = sha256(readFileSync(image));
 
     const report = await checkDisk(image);
@@ -268,6 +274,29 @@ describe.runIf(haveTools('qemu-img', 'qemu-io', 'sfdisk'))('a VHDX with a pendin
     expect(repair.status).toBe(2);
     expect(repair.stderr).toMatch(/log holds 1 change that was never applied/);
     expect(sha256(readFileSync(image))).toBe(before);
+  });
+
+  it('a log entry whose eight zero descriptors claim 256 MiB each is refused as damaged, in bounded memory', async () => {
+    const image = pendingLogVhdx();
+    const bytes = new Uint8Array(readFileSync(image));
+    const length = new DataView(bytes.buffer).getUint32(0x100000 + 8, true); // EntryLength (MS-VHDX §2.3.1.1)
+    const entry = bytes.subarray(0x100000, 0x100000 + length);
+    const view = new DataView(entry.buffer, entry.byteOffset, length);
+    const sequence = view.getBigUint64(16, true);
+    view.setUint32(24, 8, true); // DescriptorCount
+    for (let i = 0; i < 8; i++) {
+      const d = 64 + i * 32;
+      entry.set([0x7a, 0x65, 0x72, 0x6f], d); // "zero"
+      view.setBigUint64(d + 8, 256n * 1024n * 1024n, true); // ZeroLength
+      view.setBigUint64(d + 16, BigInt(i) * 256n * 1024n * 1024n, true); // FileOffset
+      view.setBigUint64(d + 24, sequence, true);
+    }
+    view.setUint32(4, 0, true);
+    view.setUint32(4, crc32c(entry), true);
+    writeFileSync(image, bytes);
+    const before = process.memoryUsage().rss;
+    await expect(openDisk(image)).rejects.toMatchObject({ code: 'EFORMAT', message: expect.stringMatching(/log is damaged \(the log zeroes more than 256 MiB/) });
+    expect(process.memoryUsage().rss - before).toBeLessThan(256 * 1024 * 1024);
   });
 });
 

@@ -93,6 +93,12 @@ export async function replayLog(file: FileSource, logOffset: number, logLength: 
   return { overlay, entries: best.length, descriptors, lastFileOffset: best.at(-1)!.lastFileOffset };
 }
 
+/**
+ * Every zeroed block of the overlay is this one array, never written: a zero descriptor costs a
+ * map entry per 4 KiB, not 4 KiB of memory.
+ */
+const ZERO_BLOCK = new Uint8Array(SECTOR);
+
 /** Applies one entry's zero and data descriptors to the overlay; returns how many it had. */
 function applyEntry(e: Entry, overlay: Map<number, Uint8Array>): number {
   const v = dv(e.bytes);
@@ -107,8 +113,9 @@ function applyEntry(e: Entry, overlay: Map<number, Uint8Array>): number {
     if (v.getBigUint64(d + 24, true) !== e.sequence) throw new Error('a log descriptor belongs to another sequence');
     if (kind === 'zero') {
       const length = Number(v.getBigUint64(d + 8, true));
-      if (length > MAX_OVERLAY) throw new Error('a log zero descriptor is implausibly large');
-      for (let o = 0; o < length; o += SECTOR) overlay.set(fileOffset + o, new Uint8Array(SECTOR));
+      // The cap is on the whole overlay, not per descriptor: eight descriptors of 256 MiB are 2 GiB.
+      if (length > MAX_OVERLAY || (overlay.size + length / SECTOR) * SECTOR > MAX_OVERLAY) throw new Error('the log zeroes more than 256 MiB, which no metadata update needs');
+      for (let o = 0; o < length; o += SECTOR) overlay.set(fileOffset + o, ZERO_BLOCK);
     } else if (kind === 'desc') {
       const data = e.bytes.subarray(dataSector * SECTOR, (dataSector + 1) * SECTOR);
       if (data.length < SECTOR || String.fromCharCode(...data.subarray(0, 4)) !== 'data') throw new Error('a log data sector is missing');
@@ -116,6 +123,7 @@ function applyEntry(e: Entry, overlay: Map<number, Uint8Array>): number {
       block.set(e.bytes.subarray(d + 8, d + 16), 0); // leading bytes 0..7
       block.set(data.subarray(8, 4092), 8);
       block.set(e.bytes.subarray(d + 4, d + 8), 4092); // trailing bytes 4092..4095
+      if (overlay.size * SECTOR >= MAX_OVERLAY) throw new Error('the log rewrites more than 256 MiB, which no metadata update needs');
       overlay.set(fileOffset, block);
       dataSector++;
     } else {
