@@ -6,6 +6,8 @@ import { isAllZero, put32, put64, u32, u64 } from './le.js';
 export const GPT_SIGNATURE = 'EFI PART';
 export const GPT_REVISION_1_0 = 0x00010000;
 export const MIN_HEADER_SIZE = 92;
+/** UEFI 2.10 §5.3.2: at least this much space is reserved for the partition entry array. */
+export const MIN_ARRAY_BYTES = 16_384;
 
 /** Every field of a GPT header exactly as stored, plus what we computed from the bytes. */
 export interface GptHeader {
