@@ -6,7 +6,7 @@ import { addFreeSpace, partitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
 import { bootFindings, hasUefiEvidence, hasWindowsEvidence } from './windows.js';
 
-/** The JSON contract of `check --json` (DESIGN.md §3). */
+/** The JSON contract of `check --json` (docs/ARCHITECTURE.md §5). */
 export interface CheckReport {
   source: SourceReport;
   /** The profile asked for. */

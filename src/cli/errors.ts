@@ -1,6 +1,6 @@
 import { DiskError } from '../disk/block-source.js';
 
-/** Exit codes of every command (DESIGN.md §2). */
+/** Exit codes of every command (docs/ARCHITECTURE.md §4). */
 export const EXIT = { OK: 0, FINDINGS: 1, CANNOT_RUN: 2, INTERRUPTED: 130 } as const;
 
 /** A refusal or bad input the user can fix; the CLI prints the message and exits 2. */

@@ -21,7 +21,7 @@ export interface ApplyResult {
 }
 
 /**
- * The write protocol (DESIGN.md §5): confirm the disk still holds the before-images, write the
+ * The write protocol (docs/ARCHITECTURE.md §7): confirm the disk still holds the before-images, write the
  * undo journal, write regions in order with a flush after each group (backup → primary → MBR),
  * then re-read through a fresh open and compare every byte.
  */

@@ -11,7 +11,7 @@ import type { SectorSizeChoice } from '../read/sector-size.js';
 import { freeSpace, type FreeSpaceReport } from './free-space.js';
 import { sniffPartitions } from './partition-fs.js';
 
-/** The JSON contract of `inspect --json` (DESIGN.md §3); the library returns the same object. */
+/** The JSON contract of `inspect --json` (docs/ARCHITECTURE.md §5); the library returns the same object. */
 export interface InspectReport {
   source: SourceReport;
   /** Every structure read, with its byte offset and SHA-256: evidence that can be re-verified. */
