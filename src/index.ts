@@ -11,12 +11,12 @@ export type { InspectReport, PartitionReport, HeaderReport } from './report/insp
 export type { CheckReport } from './check/check.js';
 export { FINDING_CODES, PROFILES } from './check/finding.js';
 export type { Finding, FindingCode, FixEdit, Profile, Severity } from './check/finding.js';
-export { planSet, PlanError } from './repair/plan-set.js';
-export type { EntryEdit } from './repair/plan-set.js';
-export { planRepair } from './repair/plan-repair.js';
-export type { Plan, PlannedWrite, Change } from './repair/plan.js';
-export { applyPlan } from './repair/apply.js';
-export { undoJournal } from './repair/undo.js';
+export { planSet, PlanError } from './plan/plan-set.js';
+export type { EntryEdit } from './plan/plan-set.js';
+export { planRepair } from './plan/plan-repair.js';
+export type { Plan, PlannedWrite, Change } from './plan/plan.js';
+export { applyPlan } from './write/apply.js';
+export { undoJournal } from './write/undo.js';
 export * from './gpt/guid.js';
 export * from './gpt/header.js';
 export * from './gpt/entries.js';

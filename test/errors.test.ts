@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UsageError, reportError } from '../src/cli/errors.js';
 import { DiskError } from '../src/disk/block-source.js';
-import { PlanError, applyEntryEdit } from '../src/repair/plan-set.js';
+import { PlanError, applyEntryEdit } from '../src/plan/plan-set.js';
 
 /** What reportError printed, and where. */
 function report(err: unknown): { status: number; stdout: string; stderr: string } {

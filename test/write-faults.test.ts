@@ -6,11 +6,11 @@ import { structureFindings } from '../src/check/structure.js';
 import { fixCommand } from '../src/check/finding.js';
 import { checkLoaded } from '../src/check/check.js';
 import { loadGpt } from '../src/read/load-gpt.js';
-import { applyPlan } from '../src/repair/apply.js';
-import type { Plan } from '../src/repair/plan.js';
-import { planRepair } from '../src/repair/plan-repair.js';
-import { planSet } from '../src/repair/plan-set.js';
-import { undoJournal } from '../src/repair/undo.js';
+import { applyPlan } from '../src/write/apply.js';
+import type { Plan } from '../src/plan/plan.js';
+import { planRepair } from '../src/plan/plan-repair.js';
+import { planSet } from '../src/plan/plan-set.js';
+import { undoJournal } from '../src/write/undo.js';
 import { memory, sfdiskImage, sha256 } from './helpers/images.js';
 import { haveTools, prng, tempDir } from './helpers/tools.js';
 

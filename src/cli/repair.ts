@@ -1,5 +1,5 @@
 import { checkLoaded } from '../check/check.js';
-import { planRepair } from '../repair/plan-repair.js';
+import { planRepair } from '../plan/plan-repair.js';
 import { parseProfile } from './check.js';
 import { openDisk } from '../disk/open.js';
 import { loadGpt, type LoadOptions } from '../read/load-gpt.js';

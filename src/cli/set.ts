@@ -1,4 +1,4 @@
-import { planSet } from '../repair/plan-set.js';
+import { planSet } from '../plan/plan-set.js';
 import { UsageError, parseSectorSize } from './errors.js';
 import { runWrite, type WriteFlags } from './write-flow.js';
 

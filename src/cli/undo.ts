@@ -1,7 +1,7 @@
 import { FileSource } from '../disk/file-source.js';
 import { openDisk } from '../disk/open.js';
-import { readJournal } from '../repair/journal.js';
-import { undoJournal } from '../repair/undo.js';
+import { readJournal } from '../write/journal.js';
+import { undoJournal } from '../write/undo.js';
 import { EXIT, UsageError } from './errors.js';
 import { loadGpt, type LoadedGpt } from '../read/load-gpt.js';
 import { tellTheOs } from './write-flow.js';

@@ -8,7 +8,7 @@ import { openFat } from '../fs/fat.js';
 import { TYPE_GUIDS, typeByGuid } from '../gpt/partition-types.js';
 import { GPT_REVISION_1_0, arraySectors } from '../gpt/header.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import type { TableModel } from '../repair/table-model.js';
+import type { TableModel } from '../plan/table-model.js';
 import { CHUNK_SIZE, huntArrays, huntHeaders, type FoundHeader, type HuntProgress } from './hunt.js';
 
 /** One table gptdoctor could restore, with the evidence for it. */

@@ -1,9 +1,9 @@
 import { entryDifferences } from '../gpt/entry-diff.js';
 import { encodeProtectiveMbr } from '../gpt/mbr.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import type { Change, Plan } from '../repair/plan.js';
-import { PlanError, buildPlan } from '../repair/plan-set.js';
-import type { Region } from '../repair/table-model.js';
+import type { Change, Plan } from '../plan/plan.js';
+import { PlanError, buildPlan } from '../plan/plan-set.js';
+import type { Region } from '../plan/table-model.js';
 import { modelFromCandidate, type Candidate } from './candidates.js';
 import { differencesFromDisk, mbrPartitions, recoverRefusal, type ReplaceFlags } from './compare.js';
 

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parentCandidates } from '../disk/differencing.js';
 import { MAX_DESCRIPTOR_BYTES, parseVmdkDescriptor, VMDK_DESCRIPTOR_MAGIC } from '../disk/vmdk-descriptor.js';
-import { isDefaultJournalName } from '../repair/journal-name.js';
+import { isDefaultJournalName } from '../write/journal-name.js';
 
 /** A file a directory walk found that is a piece of something else, not a disk of its own. */
 export interface ImagePart {

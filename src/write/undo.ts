@@ -2,7 +2,7 @@ import { DiskError, type BlockSource } from '../disk/block-source.js';
 import { readJournal } from './journal.js';
 import { differingRegions, writeInOrder, type ApplyOptions } from './apply.js';
 import { sameBytes } from '../bytes.js';
-import type { PlannedWrite } from './plan.js';
+import type { PlannedWrite } from '../plan/plan.js';
 
 export interface UndoResult {
   restored: number;

@@ -2,7 +2,7 @@ import { DiskError, type BlockSource } from '../disk/block-source.js';
 import { whyNotInPlace } from '../disk/in-place.js';
 import { journalFromPlan, writeJournal, type JournalPath } from './journal.js';
 import { sameBytes } from '../bytes.js';
-import { flushGroup, type Plan, type PlannedWrite } from './plan.js';
+import { flushGroup, type Plan, type PlannedWrite } from '../plan/plan.js';
 
 export interface ApplyOptions {
   /** Where the undo journal goes (or the names to try); it is written and fsynced before the disk is touched. */

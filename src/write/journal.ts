@@ -3,7 +3,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DiskError } from '../disk/block-source.js';
 import { ioError } from '../disk/file-source.js';
-import type { Plan, PlannedWrite } from './plan.js';
+import type { Plan, PlannedWrite } from '../plan/plan.js';
 
 /**
  * The undo journal: every before-image and after-image of a plan and the identity of the disk,
