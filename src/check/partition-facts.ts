@@ -3,7 +3,7 @@ import type { FilesystemKind } from '../fs/sniff.js';
 import { TYPE_GUIDS } from '../gpt/partition-types.js';
 import type { GptEntry } from '../gpt/entries.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import { sniffPartitions, type PartitionFs } from '../report/partition-fs.js';
+import { sniffPartitions, type PartitionFs } from '../read/partition-fs.js';
 
 /** What the checker knows about one partition's contents. */
 export interface PartitionFacts {

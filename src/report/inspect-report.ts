@@ -9,7 +9,7 @@ import { describeDifference, entryDifferences } from '../gpt/entry-diff.js';
 import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
 import type { SectorSizeChoice } from '../read/sector-size.js';
 import { freeSpace, type FreeSpaceReport } from './free-space.js';
-import { sniffPartitions } from './partition-fs.js';
+import { sniffPartitions } from '../read/partition-fs.js';
 
 /** The JSON contract of `inspect --json` (docs/ARCHITECTURE.md §5); the library returns the same object. */
 export interface InspectReport {

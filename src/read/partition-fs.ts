@@ -2,7 +2,7 @@ import { sliceReader, type ByteReader } from '../fs/byte-reader.js';
 import { sniffFilesystem, type FilesystemKind } from '../fs/sniff.js';
 import type { BlockSource } from '../disk/block-source.js';
 import type { GptEntry } from '../gpt/entries.js';
-import type { LoadedGpt } from '../read/load-gpt.js';
+import type { LoadedGpt } from './load-gpt.js';
 
 export interface PartitionFs {
   kind: FilesystemKind;
