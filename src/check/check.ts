@@ -4,7 +4,8 @@ import { FINDING_CODES, SEVERITY_RANK, fixCommand, shellQuote, type Finding, typ
 import { copyTarget } from './fix-target.js';
 import { addFreeSpace, partitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
-import { bootFindings, hasUefiEvidence, hasWindowsEvidence } from './windows.js';
+import { hasUefiEvidence, uefiFindings } from './uefi-rules.js';
+import { hasWindowsEvidence, windowsFindings } from './windows-rules.js';
 
 /** The JSON contract of `check --json` (docs/ARCHITECTURE.md §5). */
 export interface CheckReport {
@@ -33,7 +34,8 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
     else if (hasUefiEvidence(facts)) applied = 'uefi';
   }
   if (applied === 'windows') await addFreeSpace(facts);
-  if (applied !== 'structure' && g.table !== 'none') findings.push(...bootFindings(g, facts, fix, applied === 'windows'));
+  if (applied !== 'structure' && g.table !== 'none') findings.push(...uefiFindings(facts, fix, applied === 'windows'));
+  if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix));
   await redirectFixesToCopy(g, diskArg, findings);
   sortFindings(findings);
   const report: CheckReport = {

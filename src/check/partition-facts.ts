@@ -3,6 +3,7 @@ import type { FilesystemKind } from '../fs/sniff.js';
 import { TYPE_GUIDS } from '../gpt/partition-types.js';
 import type { GptEntry } from '../gpt/entries.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
+import { isFat } from './partition-words.js';
 import { sniffPartitions, type PartitionFs } from '../read/partition-fs.js';
 
 /** What the checker knows about one partition's contents. */
@@ -27,7 +28,6 @@ export interface PartitionFacts {
   outsideImage: boolean;
 }
 
-const isFat = (kind: FilesystemKind | undefined): boolean => kind === 'fat12' || kind === 'fat16' || kind === 'fat32';
 
 /**
  * Reads just enough of each partition to judge it: a filesystem sniff for all, and the \EFI

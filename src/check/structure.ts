@@ -1,6 +1,7 @@
 import { arraySectors, MIN_ARRAY_BYTES, type GptHeader } from '../gpt/header.js';
 import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
 import { mbrDiskFinding, mbrFindings } from './mbr-findings.js';
+import { partitionLabel } from './partition-words.js';
 import type { GptEntry } from '../gpt/entries.js';
 import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
 import { describeDifference, entryDifferences, type EntryDifference } from '../gpt/entry-diff.js';
@@ -284,10 +285,6 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[], fix: F
   return out;
 }
 
-/** "partition 3 ("name")": called only when there is a finding, so a clean table's names stay undecoded. */
-function partitionLabel(e: GptEntry): string {
-  return `partition ${e.index}${e.name ? ` ("${e.name}")` : ''}`;
-}
 
 /**
  * Partitions sharing a unique GUID. Buckets by a hash of the GUID's raw bytes (cheap integers)
