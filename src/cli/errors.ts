@@ -1,30 +1,39 @@
 import { DiskError } from '../disk/block-source.js';
+import { PlanError } from '../plan/plan.js';
 
 /** Exit codes of every command (docs/ARCHITECTURE.md §4). */
 export const EXIT = { OK: 0, FINDINGS: 1, CANNOT_RUN: 2, INTERRUPTED: 130 } as const;
 
 /** A refusal or bad input the user can fix; the CLI prints the message and exits 2. */
 export class UsageError extends Error {
+  readonly code = 'EINVAL' as const;
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
 }
 
+/** Set by `--debug` (or GPTDOCTOR_DEBUG=1): an internal error also prints its stack. */
+let debug = Boolean(process.env.GPTDOCTOR_DEBUG);
+export function setDebug(on: boolean): void {
+  debug = debug || on;
+}
+
 /**
- * Prints an error for a person and returns the exit code. Expected errors (DiskError, UsageError)
- * print one line; anything else, a RangeError from deep inside included, is a bug in gptdoctor
- * and says so plainly, never disguised as a usage error (the stack only with GPTDOCTOR_DEBUG=1).
+ * Prints an error for a person and returns the exit code. Expected errors (DiskError, UsageError,
+ * PlanError) print one line with their code; anything else, a RangeError from deep inside
+ * included, is a bug in gptdoctor and says so plainly ("internal error (please report)", code
+ * EINTERNAL), never disguised as a usage error; its stack only with --debug.
  */
 export function reportError(err: unknown, json: boolean): number {
-  const expected = err instanceof DiskError || err instanceof UsageError;
-  const code = err instanceof DiskError ? err.code : err instanceof UsageError ? 'EINVAL' : 'EINTERNAL';
+  const expected = err instanceof DiskError || err instanceof UsageError || err instanceof PlanError;
+  const code = expected ? err.code : 'EINTERNAL';
   const message = err instanceof Error ? err.message : String(err);
   if (json) {
     process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
   }
   process.stderr.write(`gptdoctor: ${expected ? '' : 'internal error (please report): '}${message}\n`);
-  if (!expected && process.env.GPTDOCTOR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  if (!expected && debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   return EXIT.CANNOT_RUN;
 }
 

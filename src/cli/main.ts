@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { reportError } from './errors.js';
+import { reportError, setDebug } from './errors.js';
 
 /** Set by the bundlers (scripts/bundle.js, scripts/build-sea.js); a single executable has no package.json beside it. */
 declare const __GPTDOCTOR_VERSION__: string | undefined;
@@ -17,6 +17,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('gptdoctor')
     .description('Reads GUID Partition Tables byte by byte, tells exactly what is wrong with them, and repairs them safely.')
     .version(VERSION)
+    .option('--debug', 'on an internal error, also print its stack trace (anywhere on the line)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`gptdoctor: ${text.replace(/^error: /, '')}`) })
     .exitOverride();
@@ -209,6 +210,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<number> {
   ignoreClosedPipes();
+  // --debug is global and may stand anywhere: taken out before commander sees the command's options.
+  if (argv.slice(2).includes('--debug')) {
+    setDebug(true);
+    argv = argv.filter((a, i) => i < 2 || a !== '--debug');
+  }
   let exitCode = 0;
   const program = buildProgram((code) => (exitCode = code));
   try {

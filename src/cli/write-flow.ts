@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BlockSource } from '../disk/block-source.js';
-import { DiskError } from '../disk/block-source.js';
+import { DiskError, systemErrorCode, type DiskErrorCode } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
 import { copyName } from '../check/fix-target.js';
 import { shellQuote } from '../check/finding.js';
@@ -98,7 +98,7 @@ async function requireInPlace(reader: BlockSource, diskPath: string, plan: Plan)
  */
 function preflight(target: string, isDevice: boolean, flags: WriteFlags, journal: string): void {
   if (!flags.yes && !process.stdin.isTTY) throw new UsageError('refusing to write without confirmation: pass --yes (or run on a terminal to be asked). Nothing was written.');
-  const refuse = (code: string, message: string): never => {
+  const refuse = (code: DiskErrorCode, message: string): never => {
     throw new DiskError(code, `${message}. Nothing was written.`);
   };
   const writableDir = (dir: string, what: string): void => {
@@ -107,7 +107,7 @@ function preflight(target: string, isDevice: boolean, flags: WriteFlags, journal
       accessSync(dir, constants.W_OK);
     } catch (err) {
       if (err instanceof DiskError) throw err;
-      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+      const code = systemErrorCode(err);
       refuse(code, code === 'ENOENT' ? `the directory ${dir} for the ${what} does not exist` : `cannot write the ${what} into ${dir} (${code})`);
     }
   };
@@ -118,7 +118,7 @@ function preflight(target: string, isDevice: boolean, flags: WriteFlags, journal
     try {
       accessSync(target, constants.W_OK);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+      const code = systemErrorCode(err);
       refuse(code, `${target} cannot be opened for writing (${code}); write a repaired copy with --output FILE, or fix its permissions`);
     }
   }

@@ -80,11 +80,33 @@ export interface RereadResult {
   failures: string[];
 }
 
+/**
+ * Every code a DiskError carries (docs/ARCHITECTURE.md §6; README, JSON output). System errors
+ * keep their errno name where it is one of these; any other becomes EIO (see systemErrorCode).
+ */
+export const DISK_ERROR_CODES = [
+  // the path and the file system
+  'ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG', 'EEXIST', 'ENOSPC', 'EMFILE', 'ENFILE',
+  // the disk
+  'EBUSY', 'EROFS', 'ENXIO', 'ENODEV', 'EIO', 'ENOADDON',
+  // what gptdoctor judges
+  'ENOTDISK', 'EFORMAT', 'ENOTSUP', 'ECHANGED', 'EINVAL',
+] as const;
+export type DiskErrorCode = (typeof DISK_ERROR_CODES)[number];
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(DISK_ERROR_CODES);
+
+/** A system error's code as a DiskErrorCode: its own errno name where listed, else EIO. */
+export function systemErrorCode(err: unknown): DiskErrorCode {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code !== undefined && KNOWN_CODES.has(code) ? (code as DiskErrorCode) : 'EIO';
+}
+
 /** An error gptdoctor expects and explains; the CLI prints `message` and exits 2, never a stack. */
 export class DiskError extends Error {
   constructor(
-    /** Stable machine-readable code: ENOENT, EACCES, EBUSY, EROFS, EISDIR, ENOTGPT, EFORMAT, EINVAL, … */
-    readonly code: string,
+    /** Stable machine-readable code, one of DISK_ERROR_CODES. */
+    readonly code: DiskErrorCode,
     message: string,
   ) {
     super(message);

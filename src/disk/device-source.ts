@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { DiskError, type BlockSource, type PartitionExtent, type RereadResult } from './block-source.js';
+import { DiskError, systemErrorCode, type BlockSource, type PartitionExtent, type RereadResult } from './block-source.js';
 import { embeddedAddonFile } from './embedded-addon.js';
 
 /** The napi-rs addon's surface (native/index.d.ts types its async results as unknown). */
@@ -68,7 +68,7 @@ export function loadAddon(): NativeAddon {
 function nativeError(err: unknown, path: string): DiskError {
   const message = err instanceof Error ? err.message : String(err);
   const m = /^(E[A-Z]+): (.*)$/s.exec(message);
-  const code = m?.[1] ?? 'EIO';
+  const code = systemErrorCode({ code: m?.[1] });
   const hints: Record<string, string> = {
     EBUSY: ' — the device is busy: a partition on it is mounted or another program holds it open exclusively; unmount it first',
     EACCES: ' — run as root (Linux) or as Administrator (Windows)',

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
-import { DiskError, type BlockSource, type SourceFormat } from './block-source.js';
+import { DiskError, systemErrorCode, type BlockSource, type SourceFormat } from './block-source.js';
 
 /**
  * A raw image file (or anything Node can read by offset). Only the requested ranges are read,
@@ -142,7 +142,7 @@ const IO_REASONS: Record<string, string> = {
  * without a sentence of ours gets the system's description alone, without Node's decoration.
  */
 export function ioError(err: unknown, path: string, action: string): DiskError {
-  const code = (err as NodeJS.ErrnoException)?.code ?? 'EIO';
+  const code = systemErrorCode(err);
   const raw = err instanceof Error ? err.message : String(err);
   const bare = raw.replace(/^[A-Z0-9_]+: /, '').replace(/, [a-z]+ '.*'$/s, '');
   return new DiskError(code, `cannot ${action} ${path}: ${IO_REASONS[code] ?? bare}`);

@@ -4,6 +4,8 @@ import type { Region } from './table-model.js';
 
 /** A refusal that explains itself: nothing was written. */
 export class PlanError extends Error {
+  /** A refused plan is bad input for the command (README: error codes). */
+  readonly code = 'EINVAL' as const;
   constructor(message: string) {
     super(message);
     this.name = 'PlanError';

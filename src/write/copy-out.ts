@@ -1,6 +1,7 @@
 import { open, unlink } from 'node:fs/promises';
 import { sameBytes } from '../bytes.js';
-import { DiskError, type BlockSource } from '../disk/block-source.js';
+import { DiskError, systemErrorCode, type BlockSource } from '../disk/block-source.js';
+import { ioError } from '../disk/file-source.js';
 
 /** Bytes read and written at a time when copying a disk out. */
 const COPY_CHUNK = 4 * 1024 * 1024;
@@ -25,8 +26,7 @@ export async function writeRawCopy(source: BlockSource, outputPath: string, prog
   try {
     handle = await open(outputPath, 'wx');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    throw code === 'EEXIST' ? outputExists(outputPath) : new DiskError(code, `cannot create ${outputPath}: ${(err as Error).message}`);
+    throw systemErrorCode(err) === 'EEXIST' ? outputExists(outputPath) : ioError(err, outputPath, 'create');
   }
   try {
     await handle.truncate(source.size);

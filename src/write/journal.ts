@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { DiskError } from '../disk/block-source.js';
+import { DiskError, systemErrorCode } from '../disk/block-source.js';
 import { ioError } from '../disk/file-source.js';
 import type { Plan, PlannedWrite } from '../plan/plan.js';
 
@@ -70,9 +70,9 @@ export async function writeJournal(target: JournalPath, journal: Journal): Promi
     try {
       handle = await open(path, 'wx');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-      if (code === 'EEXIST' && typeof target !== 'string' && attempt < MAX_NAME_ATTEMPTS) continue;
-      throw new DiskError(code, code === 'EEXIST' ? `undo file ${path} already exists; choose another with --undo-file` : `cannot create undo file ${path}: ${(err as Error).message}`);
+      const exists = systemErrorCode(err) === 'EEXIST';
+      if (exists && typeof target !== 'string' && attempt < MAX_NAME_ATTEMPTS) continue;
+      throw exists ? new DiskError('EEXIST', `undo file ${path} already exists; choose another with --undo-file`) : ioError(err, path, 'create undo file');
     }
   }
   try {
