@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha } from '../sha256.js';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BlockSource } from '../disk/block-source.js';
@@ -31,7 +31,6 @@ export interface WriteFlags {
   replacesOtherSectorSize?: boolean;
 }
 
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** The plan as JSON: field changes and every write with hashes of its before and after bytes. */
 export function planJson(plan: Plan, output?: string): object {

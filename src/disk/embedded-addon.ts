@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { sha256Hex } from '../sha256.js';
 
 /** The asset name under which scripts/build-sea.js embeds the addon in a single executable. */
 export const EMBEDDED_ADDON_ASSET = 'gptdoctor-native.node';
@@ -25,11 +26,10 @@ export function embeddedAddonFile(): string | undefined {
   }
   if (!sea.isSea()) return undefined;
   // Loaded here, not at the top: every command imports this module, few open a device.
-  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const { readFileSync, renameSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
   const { tmpdir } = require('node:os') as typeof import('node:os');
   const { join } = require('node:path') as typeof import('node:path');
-  const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+  const sha256 = sha256Hex;
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(sea.getRawAsset(EMBEDDED_ADDON_ASSET));

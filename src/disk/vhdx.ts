@@ -1,6 +1,6 @@
 import { sameBytes } from '../bytes.js';
 import { crc32c } from '../gpt/crc32.js';
-import { decodeGuid } from '../gpt/guid.js';
+import { decodeGuid, ZERO_GUID } from '../gpt/guid.js';
 import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans } from './block-spans.js';
 import { readMixed, type ParentOpener } from './differencing.js';
@@ -32,7 +32,6 @@ const ITEM = {
   PARENT_LOCATOR: 'A8D35F2D-B30B-454D-ABF7-D3D84834AB0C',
 } as const;
 const KNOWN_ITEMS = new Set<string>(Object.values(ITEM));
-const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
 /** LocatorType of a VHDX parent locator ([MS-VHDX] §2.6.2.6). */
 const VHDX_PARENT_LOCATOR = 'B04AEFB7-D19E-4A81-B789-25B8E9445913';
 /** Sector-bitmap block state: present. */

@@ -1,5 +1,6 @@
 import { sameBytes } from '../bytes.js';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha256Hex as sha256 } from '../sha256.js';
 import type { BlockSource } from '../disk/block-source.js';
 import { decodeUsedEntries, encodeEntry, type GptEntry } from '../gpt/entries.js';
 import { filesystemsInChunk, type FoundFilesystem } from './fs-outline.js';
@@ -43,7 +44,6 @@ export interface Candidate {
 /** Every sector size a GPT can be written for: the hunt tries them all, whatever --sector-size says. */
 export const HUNT_SECTOR_SIZES = [512, 1024, 2048, 4096] as const;
 
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /**
  * Hunts the whole disk (headers at every sector for 512 and 4096 bytes, then header-less arrays

@@ -8,6 +8,7 @@ import { typeByGuid } from '../gpt/partition-types.js';
 import { describeDifference, entryDifferences } from '../gpt/entry-diff.js';
 import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
 import type { SectorSizeChoice } from '../read/sector-size.js';
+import { sha256Hex } from '../sha256.js';
 import { freeSpace, type FreeSpaceReport } from './free-space.js';
 import { sniffPartitions } from '../read/partition-fs.js';
 
@@ -201,16 +202,11 @@ export function partitionReport(e: GptEntry, sectorSize: number, filesystem?: st
   };
 }
 
-/**
- * Offsets and SHA-256 of every structure read (what was read, even where it is damaged).
- * node:crypto is loaded here, on first use, because `check` shares this module and loading
- * crypto would add to its start-up.
- */
+/** Offsets and SHA-256 of every structure read (what was read, even where it is damaged). */
 export async function structureReports(g: LoadedGpt): Promise<StructureReport[]> {
-  const { createHash } = await import('node:crypto');
   const ss = g.sectorSize;
   const item = (name: StructureReport['name'], offset: number, bytes: Uint8Array | undefined): StructureReport[] =>
-    bytes && bytes.length ? [{ name, offset, length: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }] : [];
+    bytes && bytes.length ? [{ name, offset, length: bytes.length, sha256: sha256Hex(bytes) }] : [];
   return [
     ...item('protective MBR', 0, g.mbr.raw),
     ...item('primary header', g.primary.lba * ss, g.primary.header?.raw),

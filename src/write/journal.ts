@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../sha256.js';
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DiskError, systemErrorCode } from '../disk/block-source.js';
@@ -27,7 +27,6 @@ export interface Journal {
 /** Larger than any journal: 128-byte entries of 32,768 partitions twice over, base64, before and after. */
 const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export function journalFromPlan(plan: Plan, container: ReadonlyArray<{ fileOffset: number; bytes: Uint8Array }> = []): Journal {
   return {
