@@ -1,7 +1,6 @@
-import { FileSource } from '../disk/file-source.js';
 import { openDisk } from '../disk/open.js';
 import { readJournal } from '../write/journal.js';
-import { undoJournal } from '../write/undo.js';
+import { restoreFileRegions, undoJournal } from '../write/undo.js';
 import { EXIT, UsageError } from './errors.js';
 import { loadGpt, type LoadedGpt } from '../read/load-gpt.js';
 import { tellTheOs } from './write-flow.js';
@@ -33,9 +32,11 @@ export async function runUndo(file: string, options: UndoOptions): Promise<numbe
     const result = await undoJournal(file, disk, {
       reopen: () => openDisk(diskPath),
       force: Boolean(options.force),
-      openFile: async () => {
-        closed = true; // undoJournal closed the container before handing over the file
-        return FileSource.open(diskPath, { writable: true });
+      restoreContainer: async (regions) => {
+        // The container's own headers go back through the file itself, once the container is closed.
+        closed = true;
+        await disk.close();
+        await restoreFileRegions(diskPath, regions);
       },
     });
     const ok = result.problems.length === 0;

@@ -1,4 +1,5 @@
 import { DiskError, type BlockSource } from '../disk/block-source.js';
+import { FileSource } from '../disk/file-source.js';
 import { readJournal } from './journal.js';
 import { differingRegions, writeInOrder, type ApplyOptions } from './apply.js';
 import { sameBytes } from '../bytes.js';
@@ -22,8 +23,11 @@ export async function undoJournal(
   disk: BlockSource,
   options: Omit<ApplyOptions, 'journalPath'> & {
     force?: boolean;
-    /** Opens the container file itself for writing, to put back container bytes after `disk` is closed. */
-    openFile?: () => Promise<BlockSource>;
+    /**
+     * Puts back container bytes (the VHDX headers a write session renewed) at their file offsets.
+     * The caller owns `disk`: it closes it first if the container file must be opened on its own.
+     */
+    restoreContainer?: (regions: ReadonlyArray<{ fileOffset: number; bytes: Uint8Array }>) => Promise<void>;
   },
 ): Promise<UndoResult> {
   const { journal, writes, container } = await readJournal(journalPath);
@@ -47,18 +51,9 @@ export async function undoJournal(
   let containerRestored = 0;
   if (container.length) {
     // The restore itself was a write session that renewed the VHDX headers; put the originals back.
-    if (!options.openFile) throw new DiskError('EINVAL', 'this undo file restores container headers, which needs the container file');
-    await disk.close();
-    const file = await options.openFile();
-    try {
-      for (const c of container) {
-        await file.write!(c.fileOffset, c.bytes);
-        await file.flush!();
-        containerRestored++;
-      }
-    } finally {
-      await file.close();
-    }
+    if (!options.restoreContainer) throw new DiskError('EINVAL', 'this undo file restores container headers, which needs the container file');
+    await options.restoreContainer(container);
+    containerRestored = container.length;
   }
   const fresh = await options.reopen();
   try {
@@ -66,6 +61,19 @@ export async function undoJournal(
     return { restored: pending.length, containerRestored, alreadyRestored, problems };
   } finally {
     await fresh.close();
+  }
+}
+
+/** Writes container regions back into the image file itself, each flushed before the next. */
+export async function restoreFileRegions(path: string, regions: ReadonlyArray<{ fileOffset: number; bytes: Uint8Array }>): Promise<void> {
+  const file = await FileSource.open(path, { writable: true });
+  try {
+    for (const r of regions) {
+      await file.write(r.fileOffset, r.bytes);
+      await file.flush();
+    }
+  } finally {
+    await file.close();
   }
 }
 
