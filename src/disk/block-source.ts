@@ -49,8 +49,10 @@ export interface BlockSource {
    */
   containerState?(): Promise<Array<{ fileOffset: number; bytes: Uint8Array }>>;
   /**
-   * The [start, end) byte ranges that hold data; a sparse image's holes are left out, so that a
-   * whole-disk hunt never reads them. Sources that cannot tell give one range over everything.
+   * The [start, end) byte ranges that hold data, sorted and merged; a sparse image's holes are left
+   * out, so that a whole-disk hunt never reads them. Containers answer from their allocation maps
+   * alone (src/disk/ranges.ts), never by reading data. Sources that cannot tell give one range
+   * over everything.
    */
   dataRanges?(): Promise<Array<[number, number]>>;
   /**

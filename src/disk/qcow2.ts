@@ -4,6 +4,7 @@ import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans, padTo } from './block-spans.js';
 import { FileSource } from './file-source.js';
 import { dataFileName, decodeQcow2Header, INCOMPATIBLE, nameText } from './qcow2-header.js';
+import { clipRanges, RangeList, runsOf, sourceRanges, unionRanges, walkTables, type Range } from './ranges.js';
 import { zstdFrameLength } from './zstd-frames.js';
 
 /**
@@ -155,6 +156,40 @@ export class Qcow2Source implements BlockSource {
     }
     this.read_ += out.length;
     return out;
+  }
+
+  /**
+   * The clusters the L2 tables map: compressed ones, and allocated ones cut to the bytes their
+   * file holds (read() gives zeros past its end), but not those flagged "reads as zero"; with the
+   * backing file's ranges, within this disk, for the clusters it fills. Each L2 table is read once.
+   */
+  async dataRanges(): Promise<Range[]> {
+    const clusterSize = 2 ** this.clusterBits;
+    const l1 = new DataView(this.l1.buffer, this.l1.byteOffset, this.l1.byteLength);
+    const hostSize = (this.dataFile ?? this.file).size;
+    // Entries as two 32-bit halves: bit 63 allocated, 62 compressed, 9-55 the host offset, 0 zero.
+    const offsetOf = (hi: number, lo: number): number => (hi & 0x00ff_ffff) * 2 ** 32 + (lo - (lo & 0x1ff));
+    const clusterBytes = (hi: number, lo: number): number => {
+      if (hi & 0x4000_0000) return clusterSize; // compressed: inflates to data, or fails as read() does
+      if (lo & 1) return 0;
+      const host = offsetOf(hi, lo);
+      if (!host && !(this.dataFile && hi & 0x8000_0000)) return 0; // unallocated: the backing file's
+      return host < hostSize ? Math.min(clusterSize, hostSize - host) : 0;
+    };
+    const out = new RangeList();
+    const map = {
+      count: this.l1.length / 8,
+      span: clusterSize * (clusterSize / 8),
+      key: (i: number): number | undefined => offsetOf(l1.getUint32(i * 8), l1.getUint32(i * 8 + 4)) || undefined,
+      scan: async (offset: number, add: (from: number, to: number) => void): Promise<void> => {
+        const l2 = await this.file.read(offset, clusterSize); // short past the end: the rest is unallocated, as in read()
+        const v = new DataView(l2.buffer, l2.byteOffset, l2.byteLength);
+        runsOf(Math.floor(l2.length / 8), clusterSize, (j) => clusterBytes(v.getUint32(j * 8), v.getUint32(j * 8 + 4)), add);
+      },
+    };
+    await walkTables(map, 0, this.size, out);
+    if (!this.backing) return out.ranges();
+    return unionRanges(out.ranges(), clipRanges(await sourceRanges(this.backing), 0, Math.min(this.size, this.backing.size)));
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { DiskError, type BlockSource, type SourceFormat } from './block-source.j
 import { blockSpans } from './block-spans.js';
 import { readMixed, type ParentOpener } from './differencing.js';
 import type { FileSource } from './file-source.js';
+import { RangeList, sourceRanges, unionRanges, type Range } from './ranges.js';
 
 /**
  * VHD ("vpc") images, per Microsoft's Virtual Hard Disk Image Format Specification 1.0:
@@ -181,6 +182,24 @@ export class VhdSource implements BlockSource {
     }
     this.read_ += out.length;
     return out;
+  }
+
+  /**
+   * Fixed: the data the file holds. Dynamic: the blocks the BAT allocates, cut to the bytes the
+   * file holds (read() gives zeros past its end). Differencing: with the parent's ranges too.
+   */
+  async dataRanges(): Promise<Range[]> {
+    if (!this.bat) return [[0, Math.min(this.size, Math.max(0, this.file.size - 512))]];
+    const { entries, blockSize, bitmapBytes } = this.bat;
+    const out = new RangeList();
+    for (let block = 0; block < entries.length; block++) {
+      const sector = entries[block]!;
+      if (sector === UNALLOCATED) continue;
+      const start = block * blockSize;
+      const held = this.file.size - (sector * 512 + bitmapBytes);
+      if (held > 0) out.add(start, Math.min(start + blockSize, start + held, this.size));
+    }
+    return this.parent ? unionRanges(out.ranges(), await sourceRanges(this.parent)) : out.ranges();
   }
 
   /**

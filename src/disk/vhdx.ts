@@ -6,6 +6,7 @@ import { blockSpans } from './block-spans.js';
 import { readMixed, type ParentOpener } from './differencing.js';
 import type { FileSource } from './file-source.js';
 import { overlayReader, replayLog, type LogReplay } from './vhdx-log.js';
+import { vhdxDataRanges } from './vhdx-ranges.js';
 
 /** What the parsers need of the file: reads (through the replayed log, when there is one). */
 type Reader = Pick<FileSource, 'read' | 'path' | 'size'>;
@@ -221,6 +222,11 @@ export class VhdxSource implements BlockSource {
     }
     this.read_ += out.length;
     return out;
+  }
+
+  /** The blocks the BAT says hold data (vhdx-ranges.ts), with the parent's ranges for a differencing disk. */
+  dataRanges(): Promise<Array<[number, number]>> {
+    return vhdxDataRanges(this.geometry, (b) => this.blockEntry(b), this.reader.size, this.parent);
   }
 
   /** A PARTIALLY_PRESENT block: the chunk's sector bitmap says, per sector, child (1) or parent (0). */

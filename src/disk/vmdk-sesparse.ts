@@ -1,6 +1,7 @@
 import { DiskError } from './block-source.js';
 import type { FileSource } from './file-source.js';
 import type { Grain } from './vmdk-sparse.js';
+import { RangeList, runsOf, walkTables, type Range } from './ranges.js';
 
 /**
  * One ESXi "space-efficient sparse" extent (seSparse: ESXi 6.5+ snapshots, and disks over 2 TB
@@ -161,11 +162,20 @@ export class SeSparseExtent {
     return undefined;
   }
 
-  private async grainTable(gdIndex: number): Promise<BigUint64Array | undefined> {
+  /** The grain table that grain directory entry `gdIndex` names, or undefined for none; an invalid entry fails. */
+  private tableNumber(gdIndex: number): number | undefined {
     const entry = this.gd[gdIndex] ?? 0n;
     if (entry === 0n) return undefined;
     if (entry >> 32n !== GD_ALLOCATED) this.fail(`seSparse grain directory entry ${gdIndex} (0x${entry.toString(16)}) is invalid`);
-    const number = Number(entry & 0xffff_ffffn);
+    return Number(entry & 0xffff_ffffn);
+  }
+
+  private async grainTable(gdIndex: number): Promise<BigUint64Array | undefined> {
+    const number = this.tableNumber(gdIndex);
+    return number === undefined ? undefined : this.loadTable(number, gdIndex);
+  }
+
+  private async loadTable(number: number, gdIndex: number): Promise<BigUint64Array> {
     const sector = this.header.grainTablesOffset + number * GT_SECTORS;
     if ((sector + GT_SECTORS) * 512 > this.file.size) this.fail(`seSparse grain table ${number} (grain directory entry ${gdIndex}) lies past the end of the file`);
     let table = this.tables.get(sector);
@@ -179,6 +189,26 @@ export class SeSparseExtent {
       this.tables.set(sector, table);
     }
     return table;
+  }
+
+  /**
+   * The byte ranges of this extent whose grains are allocated (type 3), from the grain directory
+   * and tables, which fail here as they do on read. Unmapped and zeroed grains are not data; an
+   * entry that grain() refuses counts as data, so reading it fails as reading the disk does.
+   */
+  async dataRanges(): Promise<Range[]> {
+    const out = new RangeList();
+    const map = {
+      count: this.gd.length,
+      span: GT_ENTRIES * this.grainBytes,
+      key: (i: number): number | undefined => this.tableNumber(i),
+      scan: async (number: number, add: (from: number, to: number) => void, gdIndex: number): Promise<void> => {
+        const table = await this.loadTable(number, gdIndex);
+        runsOf(table.length, this.grainBytes, (j) => (table[j] === 0n || table[j]! >> GTE_TYPE_SHIFT === 1n || table[j]! >> GTE_TYPE_SHIFT === 2n ? 0 : this.grainBytes), add);
+      },
+    };
+    await walkTables(map, 0, this.size, out);
+    return out.ranges();
   }
 
   /**

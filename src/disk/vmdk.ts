@@ -6,6 +6,7 @@ import { FileSource } from './file-source.js';
 import { MAX_DESCRIPTOR_BYTES, parseVmdkDescriptor, type ExtentLine, type VmdkDescriptor } from './vmdk-descriptor.js';
 import { isSeSparseExtent, SeSparseExtent } from './vmdk-sesparse.js';
 import { isSparseExtent, SparseExtent, type Grain } from './vmdk-sparse.js';
+import { intersectRanges, RangeList, sourceRanges, unionRanges, type Range } from './ranges.js';
 
 /**
  * VMDK, read-only: every hosted layout (monolithicSparse, streamOptimized, monolithicFlat,
@@ -21,6 +22,8 @@ interface GrainedExtent {
   readonly size: number;
   readonly grainBytes: number;
   grain(index: number): Promise<Grain>;
+  /** The byte ranges of the extent its allocated grains hold. */
+  dataRanges(): Promise<Range[]>;
 }
 
 type ExtentData = { kind: 'flat'; file: FileSource; offset: number } | { kind: 'sparse'; extent: GrainedExtent } | { kind: 'zero' };
@@ -176,6 +179,26 @@ export class VmdkSource implements BlockSource {
       else if (grain === 'unallocated' && this.parent) out.set(await this.parent.read(at, span.length), at - outStart);
       // otherwise zeros: a zeroed grain, or an unallocated one without a parent
     }
+  }
+
+  /**
+   * Extent by extent: a flat one as far as its file holds it (read() gives zeros past its end),
+   * a sparse one's allocated grains, a ZERO one nothing; a snapshot adds its parent's ranges
+   * where its sparse extents leave grains to the parent.
+   */
+  async dataRanges(): Promise<Range[]> {
+    const out = new RangeList();
+    const overParent = new RangeList();
+    for (const extent of this.extents) {
+      const data = await this.extentData(extent);
+      const end = extent.start + extent.size;
+      if (data.kind === 'flat') out.add(extent.start, Math.min(end, extent.start + Math.max(0, data.file.size - data.offset)));
+      if (data.kind !== 'sparse') continue;
+      for (const [from, to] of await data.extent.dataRanges()) out.add(extent.start + from, extent.start + to);
+      overParent.add(extent.start, end);
+    }
+    if (!this.parent) return out.ranges();
+    return unionRanges(out.ranges(), intersectRanges(await sourceRanges(this.parent), overParent.ranges()));
   }
 
   private async extentData(extent: PlacedExtent): Promise<ExtentData> {

@@ -62,14 +62,25 @@ export async function huntHeaders(
   return found;
 }
 
-/** Start offsets of the chunks that hold any data: sparse holes are never read. */
-async function chunksWithData(source: BlockSource): Promise<number[]> {
-  const ranges = (await source.dataRanges?.()) ?? [[0, source.size]];
-  const starts = new Set<number>();
-  for (const [from, to] of ranges) {
-    for (let c = Math.floor(from / CHUNK) * CHUNK; c < Math.min(to, source.size); c += CHUNK) starts.add(c);
+/**
+ * Start offsets, ascending, of the chunks that hold any data: sparse holes are never read. Lazy,
+ * so a range over a whole (huge) disk costs nothing until its chunks are read; a chunk shared by
+ * neighbouring ranges is given once.
+ */
+export function* chunkStarts(ranges: ReadonlyArray<Readonly<[number, number]>>, size: number): Generator<number> {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  let next = 0; // the first chunk not given yet
+  for (const [from, to] of sorted) {
+    const end = Math.min(to, size);
+    for (let c = Math.max(Math.floor(from / CHUNK) * CHUNK, next); c < end; c += CHUNK) {
+      yield c;
+      next = c + CHUNK;
+    }
   }
-  return [...starts].sort((a, b) => a - b);
+}
+
+async function chunksWithData(source: BlockSource): Promise<Iterable<number>> {
+  return chunkStarts((await source.dataRanges?.()) ?? [[0, source.size]], source.size);
 }
 
 async function withArray(source: BlockSource, f: FoundHeader): Promise<FoundHeader> {
