@@ -3,12 +3,11 @@ import { closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDisk } from '../src/disk/open.js';
-import { writeRawCopy } from '../src/repair/copy-out.js';
+import { writeRawCopy } from '../src/write/copy-out.js';
 import { MAX_RANGES, RangeList } from '../src/disk/ranges.js';
 import { vhdChecksum } from '../src/disk/vhd.js';
 import type { VhdxSource } from '../src/disk/vhdx.js';
 import { CHUNK_SIZE, chunkStarts } from '../src/recover/hunt.js';
-import { gptdoctor } from './helpers/cli.js';
 import { haveTools, prng, run, tempDir } from './helpers/tools.js';
 
 /**
