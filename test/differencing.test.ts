@@ -141,3 +141,13 @@ describe.runIf(haveTools('qemu-img', 'sgdisk', 'sfdisk') && havePythonModule('py
     await expect(openDisk(bad)).rejects.toThrow(/parent locator entries run past the item/);
   });
 });
+
+describe('where a parent or extent named in a container is looked for', () => {
+  it('a POSIX absolute path is tried where it says, then beside the child; a Windows path by its file name', async () => {
+    const { parentCandidates } = await import('../src/disk/differencing.js');
+    expect(parentCandidates('/tmp/vm/x.vmdk', ['/srv/vm/base.vmdk'])).toEqual(['/srv/vm/base.vmdk', '/tmp/vm/base.vmdk']);
+    const windows = parentCandidates('/tmp/vm/x.avhdx', ['C:\\VMs\\base.vhdx', '\\\\server\\share\\p.vhdx']);
+    expect(windows.filter((p) => p.startsWith('/tmp/vm/'))).toEqual(['/tmp/vm/base.vhdx', '/tmp/vm/p.vhdx']);
+    expect(parentCandidates('/tmp/vm/x.vmdk', ['sub\\p-flat.vmdk'])).toEqual(['/tmp/vm/sub/p-flat.vmdk']);
+  });
+});

@@ -5,7 +5,7 @@ import { checkDisk, inspectDisk } from '../src/api.js';
 import { openDisk } from '../src/disk/open.js';
 import { gptdoctor } from './helpers/cli.js';
 import { fixtureFile } from './helpers/images.js';
-import { haveTools, run, tempDir } from './helpers/tools.js';
+import { canUseLoop, haveTools, run, tempDir } from './helpers/tools.js';
 
 const GPT_BYTES = new URL('../scripts/gpt-bytes.py', import.meta.url).pathname;
 const codes = (r: { findings: Array<{ code: string; severity: string }> }): string[] => r.findings.map((f) => `${f.code}:${f.severity}`);
@@ -143,5 +143,25 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('clipped images, other sector size
     expect(gptdoctor(['inspect', file]).stdout).toMatch(/backup GPT is valid but its entries differ[^\n]*\n  partition 2: last LBA 50000 → 63487/);
     const check = await checkDisk(file);
     expect(check.findings.find((f) => f.code === 'headers-disagree')?.message).toMatch(/entry arrays differ \(primary → backup\): partition 2: last LBA 50000 → 63487/);
+  });
+});
+
+describe.runIf(haveTools('sgdisk', 'losetup') && canUseLoop())('a VMDK whose flat extent is a block device (ESXi raw extents)', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('reads the device through its own size, found by its absolute path', async () => {
+    const raw = sgdiskDisk(dir.path, 'dev.img');
+    const device = run('losetup', ['--find', '--show', raw]).trim();
+    try {
+      const descriptor = join(dir.path, 'onto-device.vmdk');
+      writeFileSync(descriptor, `# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\n\nRW 131072 VMFS "${device}" 0\n`);
+      const report = await inspectDisk(descriptor);
+      expect(report.source.format).toBe('vmdk');
+      expect(report.partitions.map((p) => p.firstLba)).toEqual([2048, 22528]);
+      expect(report.backup.valid).toBe(true);
+    } finally {
+      run('losetup', ['--detach', device]);
+    }
   });
 });

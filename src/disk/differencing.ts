@@ -32,8 +32,10 @@ export function parentCandidates(childPath: string, stored: readonly string[]): 
       }
       continue;
     }
-    const windowsAbsolute = win32.isAbsolute(text) || /^\\\\[?.]\\/.test(text);
-    if (windowsAbsolute) out.push(join(dir, win32.basename(text)));
+    // A drive letter or a UNC/device path: a Windows path. (win32.isAbsolute would also take
+    // "/srv/vm/base.vmdk", so a POSIX absolute path would never be tried where it says.)
+    const windowsAbsolute = /^[A-Za-z]:[\\/]/.test(text) || /^\\\\/.test(text);
+    if (windowsAbsolute) out.push(...(process.platform === 'win32' ? [text] : []), join(dir, win32.basename(text)));
     else if (posix.isAbsolute(text)) out.push(text, join(dir, posix.basename(text)));
     else out.push(join(dir, text.replace(/\\/g, '/')));
   }

@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans } from './block-spans.js';
 import { parentCandidates, type ParentOpener } from './differencing.js';
+import { DeviceSource } from './device-source.js';
 import { FileSource } from './file-source.js';
 import { MAX_DESCRIPTOR_BYTES, parseVmdkDescriptor, type ExtentLine, type VmdkDescriptor } from './vmdk-descriptor.js';
 import { isSeSparseExtent, SeSparseExtent } from './vmdk-sesparse.js';
@@ -26,7 +28,7 @@ interface GrainedExtent {
   dataRanges(): Promise<Range[]>;
 }
 
-type ExtentData = { kind: 'flat'; file: FileSource; offset: number } | { kind: 'sparse'; extent: GrainedExtent } | { kind: 'zero' };
+type ExtentData = { kind: 'flat'; file: BlockSource; offset: number } | { kind: 'sparse'; extent: GrainedExtent } | { kind: 'zero' };
 
 /** Extent types this reader opens; VMFSSPARSE (ESXi's older "COWD" snapshots) and raw device mappings are not. */
 const READABLE = ['FLAT', 'VMFS', 'SPARSE', 'SESPARSE', 'ZERO'];
@@ -47,7 +49,7 @@ export class VmdkSource implements BlockSource {
   readonly readOnlyReason = 'gptdoctor reads VMDK images but does not write them';
   readonly declaredSectorSize = 512;
   private read_ = 0;
-  private readonly opened = new Map<string, FileSource>();
+  private readonly opened = new Map<string, BlockSource>();
 
   private constructor(
     private readonly file: FileSource,
@@ -207,10 +209,12 @@ export class VmdkSource implements BlockSource {
     if (line.type === 'ZERO' || path === undefined) return (extent.data = { kind: 'zero' });
     let file = this.opened.get(path);
     if (!file) {
-      file = await FileSource.open(path);
+      // An ESXi flat extent may be a raw device: its size comes from the device, not from fstat (0).
+      file = statSync(path).isBlockDevice() ? await DeviceSource.open(path) : await FileSource.open(path);
       this.opened.set(path, file);
     }
     if (line.type === 'SPARSE' || line.type === 'SESPARSE') {
+      if (!(file instanceof FileSource)) throw new DiskError('EFORMAT', `${this.path}: the sparse extent ${path} is a block device; gptdoctor reads sparse extents from files only`);
       const sparse: GrainedExtent = line.type === 'SPARSE' ? await SparseExtent.open(file) : await SeSparseExtent.open(file);
       if (sparse.size !== extent.size) {
         throw new DiskError('EFORMAT', `${this.path}: extent file ${path} holds ${sparse.size / 512} sectors, but the descriptor says ${line.sectors}`);
