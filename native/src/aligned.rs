@@ -49,6 +49,7 @@ impl Drop for AlignedBuf {
 
 // SAFETY: AlignedBuf owns its allocation exclusively, like a Vec<u8>.
 unsafe impl Send for AlignedBuf {}
+// SAFETY: shared references only read the bytes; mutation needs &mut self.
 unsafe impl Sync for AlignedBuf {}
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! napi layer: a thin binding of `device` for Node. Every call that touches the disk runs on the
 //! libuv thread pool (AsyncTask), never on the JS thread. Errors carry a stable code as their
 //! message prefix ("EBUSY: …"), which the TypeScript DeviceSource turns into a DiskError.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod aligned;
 pub mod device;

@@ -44,6 +44,7 @@ pub fn open(path: &str, write: bool) -> io::Result<Opened> {
 
 fn ioctl_u64(file: &File, request: u64) -> io::Result<u64> {
     let mut value: u64 = 0;
+    // SAFETY: the descriptor is open for the life of `file`; the request writes one u64 into `value`.
     if unsafe { libc::ioctl(file.as_raw_fd(), request as _, &mut value) } != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -52,6 +53,7 @@ fn ioctl_u64(file: &File, request: u64) -> io::Result<u64> {
 
 fn ioctl_int(file: &File, request: u64) -> io::Result<i32> {
     let mut value: libc::c_int = 0;
+    // SAFETY: the descriptor is open for the life of `file`; the request writes one c_int into `value`.
     if unsafe { libc::ioctl(file.as_raw_fd(), request as _, &mut value) } != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -75,6 +77,7 @@ pub fn read_only(file: &File) -> io::Result<bool> {
 /// merely reads a partition. Then the kernel is told of each changed partition instead (BLKPG, as
 /// partx and libfdisk do), and partitions still in use keep their old extent until released.
 pub fn reread(file: &File, table: &[Extent]) -> io::Result<Reread> {
+    // SAFETY: BLKRRPART takes no argument; the descriptor is open for the life of `file`.
     if unsafe { libc::ioctl(file.as_raw_fd(), BLKRRPART as _) } == 0 {
         return Ok(Reread::Reread);
     }
@@ -143,6 +146,8 @@ fn blkpg(file: &File, op: libc::c_int, extent: Extent) -> io::Result<()> {
         datalen: std::mem::size_of::<BlkpgPartition>() as libc::c_int,
         data: &mut partition as *mut BlkpgPartition as *mut libc::c_void,
     };
+    // SAFETY: `arg` and the `partition` it points to live on this frame for the whole call, laid
+    // out as <linux/blkpg.h> defines them (repr(C)); the kernel only reads them.
     if unsafe { libc::ioctl(file.as_raw_fd(), BLKPG as _, &mut arg) } != 0 {
         return Err(io::Error::last_os_error());
     }

@@ -36,6 +36,7 @@ pub fn open(path: &str, write: bool) -> io::Result<Opened> {
 
 fn ioctl_u32(file: &File, request: u64) -> io::Result<u32> {
     let mut value: u32 = 0;
+    // SAFETY: the descriptor is open for the life of `file`; the request writes one u32 into `value`.
     if unsafe { libc::ioctl(file.as_raw_fd(), request as _, &mut value) } != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -44,6 +45,7 @@ fn ioctl_u32(file: &File, request: u64) -> io::Result<u32> {
 
 fn ioctl_u64(file: &File, request: u64) -> io::Result<u64> {
     let mut value: u64 = 0;
+    // SAFETY: the descriptor is open for the life of `file`; the request writes one u64 into `value`.
     if unsafe { libc::ioctl(file.as_raw_fd(), request as _, &mut value) } != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -73,6 +75,7 @@ pub fn reread(_file: &File, _table: &[Extent]) -> io::Result<Reread> {
 
 /// fsync on macOS leaves data in the drive's cache; F_FULLFSYNC asks the drive to write it out.
 pub fn flush(file: &File) -> io::Result<()> {
+    // SAFETY: F_FULLFSYNC takes no argument; the descriptor is open for the life of `file`.
     if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_FULLFSYNC) } == 0 {
         return Ok(());
     }

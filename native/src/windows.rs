@@ -197,6 +197,7 @@ fn volumes() -> io::Result<Vec<(String, Vec<DiskExtent>)>> {
         // SAFETY: as above; `find` stays valid until FindVolumeClose.
         if unsafe { FindNextVolumeW(find, name.as_mut_ptr(), name.len() as u32) } == 0 {
             let err = io::Error::last_os_error();
+            // SAFETY: `find` came from FindFirstVolumeW and is closed once, here.
             unsafe { FindVolumeClose(find) };
             return if err.raw_os_error() == Some(ERROR_NO_MORE_FILES as i32) {
                 Ok(found)
