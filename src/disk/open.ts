@@ -167,6 +167,8 @@ async function openBacking(child: string, backing: string, chain: readonly strin
     return await openDisk(backing, { chain: seen });
   } catch (err) {
     if (err instanceof DiskError && err.code === 'ENOENT') throw new DiskError('ENOENT', `${child}: its backing file ${backing} is missing`);
+    // A stored name such as "." or "" resolves to the child's directory: the child is damaged.
+    if (err instanceof DiskError && err.code === 'EISDIR') throw new DiskError('EFORMAT', `${child}: its backing file ${backing} is a directory, not a disk image`);
     throw err;
   }
 }
