@@ -164,7 +164,7 @@ describe.runIf(haveTools('qemu-img'))('hostile containers', () => {
       writeFileSync(mutated, bytes);
       await expectReportOrDiskError(mutated);
     }
-  }, 120_000);
+  }, 240_000); // most of it is writing the 20 MiB VHDX 500 times; under a loaded machine that took 120 s
 
   it('VMDK descriptor files: 500 mutations of the text give a report or a clear error', async () => {
     const raw = fixtureFile('linux', dir.path);
