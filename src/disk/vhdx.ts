@@ -1,15 +1,13 @@
-import { sameBytes } from '../bytes.js';
-import { crc32c } from '../gpt/crc32.js';
-import { decodeGuid, ZERO_GUID } from '../gpt/guid.js';
+import { ZERO_GUID } from '../gpt/guid.js';
 import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans } from './block-spans.js';
 import { readMixed, type ParentOpener } from './differencing.js';
 import type { FileSource } from './file-source.js';
 import { overlayReader, replayLog, type LogReplay } from './vhdx-log.js';
 import { vhdxDataRanges } from './vhdx-ranges.js';
+import { KiB, MiB, REGION_BAT, REGION_METADATA, SB_PRESENT, BLOCK, type VhdxHeader, view, vhdxChecksum, decodeVhdxHeader, currentHeader, type Geometry, regionTable, readMetadata, type Reader } from './vhdx-format.js';
 
-/** What the parsers need of the file: reads (through the replayed log, when there is one). */
-type Reader = Pick<FileSource, 'read' | 'path' | 'size'>;
+export { vhdxChecksum } from './vhdx-format.js';
 
 /**
  * VHDX images, per [MS-VHDX] §2: two 4 KiB headers (the valid one with the higher sequence
@@ -20,92 +18,6 @@ type Reader = Pick<FileSource, 'read' | 'path' | 'size'>;
  * ones sector by sector through its chunk's sector bitmap (LSB-first, 1 = in this file); the
  * parent is found through the parent locator and must carry the DataWriteGuid it names.
  */
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const REGION_BAT = '2DC27766-F623-4200-9D64-115E9BFD4A08';
-const REGION_METADATA = '8B7CA206-4790-4B9A-B8FE-575F050F886E';
-const ITEM = {
-  FILE_PARAMETERS: 'CAA16737-FA36-4D43-B3B6-33F0AA44E76B',
-  VIRTUAL_DISK_SIZE: '2FA54224-CD1B-4876-B211-5DBED83BF4B8',
-  VIRTUAL_DISK_ID: 'BECA12AB-B2E6-4523-93EF-C309E000C746',
-  LOGICAL_SECTOR_SIZE: '8141BF1D-A96F-4709-BA47-F233A8FAAB5F',
-  PHYSICAL_SECTOR_SIZE: 'CDA348C7-445D-4471-9CC9-E9885251C556',
-  PARENT_LOCATOR: 'A8D35F2D-B30B-454D-ABF7-D3D84834AB0C',
-} as const;
-const KNOWN_ITEMS = new Set<string>(Object.values(ITEM));
-/** LocatorType of a VHDX parent locator ([MS-VHDX] §2.6.2.6). */
-const VHDX_PARENT_LOCATOR = 'B04AEFB7-D19E-4A81-B789-25B8E9445913';
-/** Sector-bitmap block state: present. */
-const SB_PRESENT = 6;
-
-/** Payload block states ([MS-VHDX] §2.5.1.1). */
-export const BLOCK = { NOT_PRESENT: 0, UNDEFINED: 1, ZERO: 2, UNMAPPED: 3, FULLY_PRESENT: 6, PARTIALLY_PRESENT: 7 } as const;
-
-export interface VhdxHeader {
-  slot: 1 | 2;
-  valid: boolean;
-  sequenceNumber: bigint;
-  fileWriteGuid: string;
-  dataWriteGuid: string;
-  logGuid: string;
-  logVersion: number;
-  version: number;
-  logLength: number;
-  logOffset: number;
-  raw: Uint8Array;
-}
-
-const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
-
-/** CRC-32C of `bytes` with the 4-byte checksum at offset 4 taken as zero, as every VHDX structure stores it. */
-export function vhdxChecksum(bytes: Uint8Array): number {
-  const copy = bytes.slice();
-  copy.fill(0, 4, 8);
-  return crc32c(copy);
-}
-
-export function decodeVhdxHeader(read: Uint8Array, slot: 1 | 2): VhdxHeader {
-  // A short read (truncated file) decodes as zeros past its end, and so as invalid.
-  const raw = read.length >= 4096 ? read : new Uint8Array(4096);
-  if (read.length < 4096) raw.set(read);
-  const v = view(raw);
-  const version = v.getUint16(66, true);
-  return {
-    slot,
-    valid: read.length >= 4096 && String.fromCharCode(...raw.subarray(0, 4)) === 'head' && v.getUint32(4, true) === vhdxChecksum(raw) && version === 1,
-    sequenceNumber: v.getBigUint64(8, true),
-    fileWriteGuid: decodeGuid(raw, 16),
-    dataWriteGuid: decodeGuid(raw, 32),
-    logGuid: decodeGuid(raw, 48),
-    logVersion: v.getUint16(64, true),
-    version,
-    logLength: v.getUint32(68, true),
-    logOffset: Number(v.getBigUint64(72, true)),
-    raw,
-  };
-}
-
-/** The current header: the only valid one, or the valid one with the higher sequence number. */
-export function currentHeader(h1: VhdxHeader, h2: VhdxHeader): VhdxHeader | undefined {
-  if (h1.valid && h2.valid) {
-    if (h1.sequenceNumber === h2.sequenceNumber) return sameBytes(h1.raw, h2.raw) ? h1 : undefined; // Disk2VHD writes identical twins
-    return h1.sequenceNumber > h2.sequenceNumber ? h1 : h2;
-  }
-  return h1.valid ? h1 : h2.valid ? h2 : undefined;
-}
-
-
-interface Geometry {
-  blockSize: number;
-  hasParent: boolean;
-  virtualSize: number;
-  logicalSectorSize: number;
-  physicalSectorSize: number;
-  chunkRatio: number;
-  /** Key/value pairs of a differencing disk's parent locator. */
-  parentLocator?: Map<string, string>;
-}
-
 export class VhdxSource implements BlockSource {
   readonly format = 'vhdx' as const;
   private read_ = 0;
@@ -329,85 +241,6 @@ function randomGuidBytes(): Uint8Array {
   bytes[7] = (bytes[7]! & 0x0f) | 0x40; // version 4 (Data3's high nibble, stored little-endian)
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
   return bytes;
-}
-
-async function regionTable(file: Reader, at: number): Promise<Map<string, { offset: number; length: number }> | undefined> {
-  const t = await file.read(at, 64 * KiB);
-  if (t.length < 64 * KiB || String.fromCharCode(...t.subarray(0, 4)) !== 'regi' || view(t).getUint32(4, true) !== vhdxChecksum(t)) return undefined;
-  const count = view(t).getUint32(8, true);
-  if (count > 2047) return undefined;
-  const regions = new Map<string, { offset: number; length: number }>();
-  for (let i = 0; i < count; i++) {
-    const e = 16 + i * 32;
-    const guid = decodeGuid(t, e);
-    const required = view(t).getUint32(e + 28, true) & 1;
-    if (required && guid !== REGION_BAT && guid !== REGION_METADATA) {
-      throw new DiskError('EFORMAT', `${file.path}: the VHDX requires a region gptdoctor does not know (${guid})`);
-    }
-    regions.set(guid, { offset: Number(view(t).getBigUint64(e + 16, true)), length: view(t).getUint32(e + 24, true) });
-  }
-  return regions;
-}
-
-async function readMetadata(file: Reader, offset: number, length: number, fail: (why: string) => never): Promise<Geometry> {
-  const table = await file.read(offset, 64 * KiB);
-  if (table.length < 64 * KiB || String.fromCharCode(...table.subarray(0, 8)) !== 'metadata') fail('no VHDX metadata table');
-  const count = view(table).getUint16(10, true);
-  if (count > 2047) fail('the VHDX metadata table is damaged');
-  const items = new Map<string, Uint8Array>();
-  for (let i = 0; i < count; i++) {
-    const e = 32 + i * 32;
-    const id = decodeGuid(table, e);
-    const itemOffset = view(table).getUint32(e + 16, true);
-    const itemLength = view(table).getUint32(e + 20, true);
-    const required = view(table).getUint32(e + 24, true) & 4;
-    if (required && !KNOWN_ITEMS.has(id)) fail(`the VHDX requires a metadata item gptdoctor does not know (${id})`);
-    if (itemOffset + itemLength > length || itemLength > MiB) fail('a VHDX metadata item lies outside its region');
-    items.set(id, await file.read(offset + itemOffset, itemLength));
-  }
-  const need = (id: string, name: string, bytes: number): DataView => {
-    const item = items.get(id);
-    if (!item || item.length < bytes) fail(`the VHDX lacks its ${name} metadata`);
-    return view(item!);
-  };
-  const params = need(ITEM.FILE_PARAMETERS, 'file parameters', 8);
-  const blockSize = params.getUint32(0, true);
-  const hasParent = (params.getUint32(4, true) & 2) !== 0;
-  const virtualSize = Number(need(ITEM.VIRTUAL_DISK_SIZE, 'virtual disk size', 8).getBigUint64(0, true));
-  const logicalSectorSize = need(ITEM.LOGICAL_SECTOR_SIZE, 'logical sector size', 4).getUint32(0, true);
-  const physicalSectorSize = need(ITEM.PHYSICAL_SECTOR_SIZE, 'physical sector size', 4).getUint32(0, true);
-  if (blockSize < MiB || blockSize > 256 * MiB || (blockSize & (blockSize - 1)) !== 0) fail(`VHDX block size ${blockSize} is not a power of two from 1 to 256 MiB`);
-  if (logicalSectorSize !== 512 && logicalSectorSize !== 4096) fail(`VHDX logical sector size ${logicalSectorSize} is not 512 or 4096`);
-  if (!Number.isSafeInteger(virtualSize) || virtualSize <= 0 || virtualSize > 64 * 1024 * 1024 * MiB) fail('VHDX virtual size is invalid');
-  const chunkRatio = (2 ** 23 * logicalSectorSize) / blockSize;
-  const locator = items.get(ITEM.PARENT_LOCATOR);
-  const parentLocator = hasParent && locator ? decodeParentLocator(locator, fail) : undefined;
-  return { blockSize, hasParent, virtualSize, logicalSectorSize, physicalSectorSize, chunkRatio, ...(parentLocator ? { parentLocator } : {}) };
-}
-
-/**
- * The parent locator item: LocatorType GUID, a reserved u16, KeyValueCount u16, then entries of
- * (u32 KeyOffset, u32 ValueOffset, u16 KeyLength, u16 ValueLength), offsets from the item start,
- * keys and values UTF-16LE without terminators.
- */
-function decodeParentLocator(item: Uint8Array, fail: (why: string) => never): Map<string, string> {
-  if (item.length < 20) fail('the VHDX parent locator is truncated');
-  const type = decodeGuid(item, 0);
-  if (type !== VHDX_PARENT_LOCATOR) fail(`the VHDX parent locator has an unknown type ${type}`);
-  const count = view(item).getUint16(18, true);
-  if (20 + count * 12 > item.length) fail('the VHDX parent locator entries run past the item');
-  const utf16 = new TextDecoder('utf-16le');
-  const text = (offset: number, length: number): string => {
-    if (length === 0 || offset + length > item.length) fail('a VHDX parent locator entry points outside the item');
-    return utf16.decode(item.subarray(offset, offset + length));
-  };
-  const pairs = new Map<string, string>();
-  for (let i = 0; i < count; i++) {
-    const e = 20 + i * 12;
-    const v = view(item);
-    pairs.set(text(v.getUint32(e, true), v.getUint16(e + 8, true)), text(v.getUint32(e + 4, true), v.getUint16(e + 10, true)));
-  }
-  return pairs;
 }
 
 /**
