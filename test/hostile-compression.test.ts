@@ -52,7 +52,7 @@ describe('decompression bombs in containers', () => {
     await qcow2Bomb(file, 1024 * 1024 * 1024);
     const source = await openDisk(file);
     const rssBefore = process.memoryUsage().rss;
-    await expect(source.read(0, 512)).rejects.toMatchObject({ code: 'EFORMAT', message: expect.stringMatching(/compressed qcow2 cluster does not inflate/) });
+    await expect(source.read(0, 512)).rejects.toMatchObject({ code: 'EFORMAT', message: expect.stringMatching(/compressed qcow2 cluster does not inflate: it inflates to more than the 2097152 bytes it may hold/) });
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
     await source.close();
   });

@@ -149,7 +149,13 @@ async function openDifferencingParent(child: string, stored: readonly string[], 
   for (const candidate of candidates) {
     if (await stat(candidate).then(() => true, () => false)) return openBacking(child, candidate, chain);
   }
-  const named = stored.length ? ` (it names ${stored.map((p) => `"${p}"`).join(', ')})` : '';
+  // A damaged header may name garbage: show printable text only, and not much of it.
+  const printable = (p: string): string => {
+    const text = p.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?');
+    return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+  };
+  const names = stored.map((p) => p.replace(/\0+$/, '').trim()).filter(Boolean);
+  const named = names.length ? ` (it names ${names.slice(0, 3).map((p) => `"${printable(p)}"`).join(', ')})` : '';
   throw new DiskError('ENOENT', `${child} is a differencing disk and its parent was not found${named}; give it with --parent PATH`);
 }
 

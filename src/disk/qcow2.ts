@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { zlib } from '../lazy-zlib.js';
 import { DiskError, type BlockSource } from './block-source.js';
 import { blockSpans, padTo } from './block-spans.js';
+import { inflateProblem } from './inflate-error.js';
 import { FileSource } from './file-source.js';
 import { dataFileName, decodeQcow2Header, INCOMPATIBLE, nameText } from './qcow2-header.js';
 import { clipRanges, RangeList, runsOf, sourceRanges, unionRanges, walkTables, type Range } from './ranges.js';
@@ -125,7 +126,7 @@ export class Qcow2Source implements BlockSource {
       // stopped at that size (zlib throws) instead of filling memory.
       return zlib().inflateRawSync(raw, { finishFlush: 2 /* Z_SYNC_FLUSH: trailing bytes are padding */, maxOutputLength: 2 ** this.clusterBits });
     } catch (err) {
-      throw new DiskError('EFORMAT', `${this.path}: a compressed qcow2 cluster does not inflate (${(err as Error).message})`);
+      throw new DiskError('EFORMAT', `${this.path}: a compressed qcow2 cluster does not inflate: ${inflateProblem(err, 2 ** this.clusterBits)}`);
     }
   }
 

@@ -1,5 +1,6 @@
 import { zlib } from '../lazy-zlib.js';
 import { DiskError } from './block-source.js';
+import { inflateProblem } from './inflate-error.js';
 import type { FileSource } from './file-source.js';
 import { RangeList, runsOf, walkTables, type Range } from './ranges.js';
 
@@ -149,7 +150,7 @@ export class SparseExtent {
     try {
       return zlib().inflateSync(await this.file.read(sector * 512 + 12, length), { maxOutputLength: grainBytes }); // a grain inflates to one grain at most
     } catch (err) {
-      throw new DiskError('EFORMAT', `${this.file.path}: a compressed VMDK grain does not inflate (${(err as Error).message})`);
+      throw new DiskError('EFORMAT', `${this.file.path}: a compressed VMDK grain does not inflate: ${inflateProblem(err, grainBytes)}`);
     }
   }
 }
