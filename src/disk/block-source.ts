@@ -5,7 +5,12 @@
  */
 export type SourceFormat = 'raw' | 'vhd' | 'vhdx' | 'qcow2' | 'vmdk' | 'device' | 'memory';
 
-export interface BlockSource {
+/**
+ * A disk gptdoctor can read: the virtual disk of an image file, a container, a decompressed
+ * copy or a device. Container readers take any readable disk, so containers compose (a VHDX
+ * inside a decompressed file, later inside HTTP).
+ */
+export interface ReadableDisk {
   /** What the user named (path or device). */
   readonly path: string;
   readonly format: SourceFormat;
@@ -20,10 +25,10 @@ export interface BlockSource {
   readonly physicalSectorSize?: number;
   /** Container facts worth showing (VHD: Current Size against the CHS size, creator…). */
   readonly containerInfo?: Readonly<Record<string, string | number>>;
-  /** False for sources opened read-only. */
+  /** False for disks opened read-only (and for formats that are never written). */
   readonly writable: boolean;
   /**
-   * Why this source can never be written in place, whatever it was opened for: a compressed
+   * Why this disk can never be written in place, whatever it was opened for: a compressed
    * image, or a format gptdoctor only reads. Write commands then offer `--output FILE` (a repaired
    * raw copy) instead, before any plan is shown.
    */
@@ -33,10 +38,22 @@ export interface BlockSource {
    * range runs past the end of the disk (it is empty when `offset >= size`).
    */
   read(offset: number, length: number): Promise<Uint8Array>;
-  /** Writes whole buffers; only present on sources opened for writing. */
-  write?(offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * The [start, end) byte ranges that hold data; a sparse image's holes are left out, so that a
+   * whole-disk hunt never reads them. Disks that cannot tell give one range over everything.
+   */
+  dataRanges?(): Promise<Array<[number, number]>>;
+  close(): Promise<void>;
+  /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
+  readonly bytesRead: number;
+}
+
+/** A disk opened for writing: what write/ (the write protocol) takes, and nothing less. */
+export interface WritableDisk extends ReadableDisk {
+  /** Writes whole buffers. */
+  write(offset: number, data: Uint8Array): Promise<void>;
   /** Makes earlier writes durable (fsync / FlushFileBuffers). */
-  flush?(): Promise<void>;
+  flush(): Promise<void>;
   /**
    * Why bytes at [offset, offset + length) cannot be written in place, or undefined when they
    * can. Containers answer this (a VHDX block that is not allocated, say) so that a plan is
@@ -48,21 +65,32 @@ export interface BlockSource {
    * file offsets and their current contents, so the undo journal can restore the file exactly.
    */
   containerState?(): Promise<Array<{ fileOffset: number; bytes: Uint8Array }>>;
+}
+
+/** A device the OS partitions: it can be told of a new table. */
+export interface DeviceControl {
   /**
-   * The [start, end) byte ranges that hold data, sorted and merged; a sparse image's holes are left
-   * out, so that a whole-disk hunt never reads them. Containers answer from their allocation maps
-   * alone (src/disk/ranges.ts), never by reading data. Sources that cannot tell give one range
-   * over everything.
+   * Makes the OS read the (new) partition table, whose partitions are `table` (number = GPT
+   * slot, byte extents), used where the OS must be told partition by partition.
    */
-  dataRanges?(): Promise<Array<[number, number]>>;
-  /**
-   * Devices only: make the OS read the (new) partition table, whose partitions are `table`
-   * (number = GPT slot, byte extents), used where the OS must be told partition by partition.
-   */
-  rereadPartitionTable?(table: PartitionExtent[]): Promise<RereadResult>;
-  close(): Promise<void>;
-  /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
-  readonly bytesRead: number;
+  rereadPartitionTable(table: PartitionExtent[]): Promise<RereadResult>;
+}
+
+/**
+ * What openDisk returns: a readable disk that may also write (when opened for it) and may control
+ * a device. Code that writes narrows it with `asWritable` (write/), never with `!`.
+ */
+export type BlockSource = ReadableDisk & Partial<Omit<WritableDisk, keyof ReadableDisk>> & Partial<DeviceControl>;
+
+/** True when `disk` was opened for writing and can write and flush. */
+export function canWrite(disk: BlockSource): disk is BlockSource & WritableDisk {
+  return disk.writable && typeof disk.write === 'function' && typeof disk.flush === 'function';
+}
+
+/** `disk` as a writable disk, or EROFS: the one place a disk opened for writing is proven so. */
+export function writableDisk(disk: BlockSource): WritableDisk {
+  if (!canWrite(disk)) throw new DiskError('EROFS', `${disk.path} is not open for writing`);
+  return disk;
 }
 
 /** One partition of a new table: its number (GPT slot) and byte extent. */

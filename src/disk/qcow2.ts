@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { zlib } from '../lazy-zlib.js';
-import { DiskError, type BlockSource } from './block-source.js';
+import { DiskError, type BlockSource, type ReadableDisk } from './block-source.js';
 import { blockSpans, padTo } from './block-spans.js';
 import { inflateProblem } from './inflate-error.js';
 import { FileSource } from './file-source.js';
@@ -25,7 +25,7 @@ export class Qcow2Source implements BlockSource {
   private readonly l2Cache = new Map<number, Uint8Array>();
 
   private constructor(
-    private readonly file: FileSource,
+    private readonly file: ReadableDisk,
     readonly size: number,
     private readonly clusterBits: number,
     private readonly l1: Uint8Array,
@@ -34,7 +34,7 @@ export class Qcow2Source implements BlockSource {
     readonly notes: string[],
     private readonly compression: 'zlib' | 'zstd',
     /** The external data file that holds the guest clusters, when the image has one. */
-    private readonly dataFile?: FileSource,
+    private readonly dataFile?: ReadableDisk,
   ) {}
 
   get path(): string {
@@ -45,7 +45,7 @@ export class Qcow2Source implements BlockSource {
   }
 
   /** `openBacking` opens the backing file (it is given the resolved path) with the same rules. */
-  static async open(file: FileSource, openBacking: (path: string) => Promise<BlockSource>): Promise<Qcow2Source> {
+  static async open(file: ReadableDisk, openBacking: (path: string) => Promise<BlockSource>): Promise<Qcow2Source> {
     const fail = (why: string): never => {
       throw new DiskError('EFORMAT', `${file.path}: ${why}`);
     };
@@ -62,7 +62,7 @@ export class Qcow2Source implements BlockSource {
       const text = nameText(bytes, what);
       return text instanceof Error ? fail(text.message) : text;
     };
-    let dataFile: FileSource | undefined;
+    let dataFile: ReadableDisk | undefined;
     if (header.incompatible & INCOMPATIBLE.externalData) {
       const name = dataFileName(await file.read(0, 2 ** clusterBits), header.extensionsAt);
       if (name instanceof Error) fail(name.message);

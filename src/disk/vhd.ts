@@ -1,7 +1,6 @@
-import { DiskError, type BlockSource, type SourceFormat } from './block-source.js';
+import { DiskError, writableDisk, type BlockSource, type ReadableDisk, type SourceFormat } from './block-source.js';
 import { blockSpans } from './block-spans.js';
 import { readMixed, type ParentOpener } from './differencing.js';
-import type { FileSource } from './file-source.js';
 import { RangeList, sourceRanges, unionRanges, type Range } from './ranges.js';
 
 /**
@@ -79,7 +78,7 @@ export class VhdSource implements BlockSource {
   private read_ = 0;
 
   private constructor(
-    private readonly file: FileSource,
+    private readonly file: BlockSource,
     readonly footer: VhdFooter,
     readonly format: SourceFormat,
     readonly size: number,
@@ -120,7 +119,7 @@ export class VhdSource implements BlockSource {
    * Opens a VHD whose footer sits at the end of `file` (or, for dynamic disks, at its start).
    * `openParent` opens a differencing disk's parent from the paths it stores.
    */
-  static async open(file: FileSource, openParent?: ParentOpener): Promise<VhdSource> {
+  static async open(file: BlockSource, openParent?: ParentOpener): Promise<VhdSource> {
     if (file.size < 512) throw new DiskError('EFORMAT', `${file.path}: too short to hold a VHD footer`);
     let footer = decodeVhdFooter(await file.read(file.size - 512, 512));
     if (!footer.cookieOk || !footer.checksumOk) {
@@ -233,11 +232,11 @@ export class VhdSource implements BlockSource {
     if (!this.writable) throw new DiskError('EROFS', `${this.path} was opened read-only`);
     const { pieces, problem } = await this.pieces(offset, data.length);
     if (problem) throw new DiskError('ENOTSUP', `${this.path}: ${problem}`);
-    for (const p of pieces) await this.file.write(p.file, data.subarray(p.virtual - offset, p.virtual - offset + p.length));
+    for (const p of pieces) await writableDisk(this.file).write(p.file, data.subarray(p.virtual - offset, p.virtual - offset + p.length));
   }
 
   async flush(): Promise<void> {
-    await this.file.flush();
+    await writableDisk(this.file).flush();
   }
 
   async close(): Promise<void> {
@@ -251,7 +250,7 @@ export class VhdSource implements BlockSource {
  * and `W2ku` (absolute) locators, UTF-16LE as Hyper-V writes them, a `MacX` file URL, and last
  * the bare parent name of the dynamic header (UTF-16BE).
  */
-async function parentPaths(file: FileSource, header: Uint8Array): Promise<string[]> {
+async function parentPaths(file: ReadableDisk, header: Uint8Array): Promise<string[]> {
   const byCode = new Map<string, string>();
   for (let slot = 0; slot < 8; slot++) {
     const e = 576 + slot * 24;
@@ -266,7 +265,7 @@ async function parentPaths(file: FileSource, header: Uint8Array): Promise<string
   return [byCode.get('W2ru'), byCode.get('W2ku'), byCode.get('MacX'), name].filter((p): p is string => Boolean(p));
 }
 
-async function readDynamic(file: FileSource, footer: VhdFooter): Promise<DynamicLayout> {
+async function readDynamic(file: ReadableDisk, footer: VhdFooter): Promise<DynamicLayout> {
   const headerOffset = Number(footer.dataOffset);
   if (!Number.isSafeInteger(headerOffset) || headerOffset + 1024 > file.size) throw new DiskError('EFORMAT', `${file.path}: VHD dynamic header offset is past the end of the file`);
   const h = await file.read(headerOffset, 1024);

@@ -1,8 +1,7 @@
 import { sameBytes } from '../bytes.js';
 import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
-import { DiskError } from './block-source.js';
-import type { FileSource } from './file-source.js';
+import { DiskError, type ReadableDisk } from './block-source.js';
 
 /**
  * The VHDX format, decoded ([MS-VHDX] §2): headers and their checksum, the region table, the
@@ -11,7 +10,7 @@ import type { FileSource } from './file-source.js';
  */
 
 /** What the parsers need of the file: reads (through the replayed log, when there is one). */
-export type Reader = Pick<FileSource, 'read' | 'path' | 'size'>;
+export type Reader = Pick<ReadableDisk, 'read' | 'path' | 'size'>;
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;

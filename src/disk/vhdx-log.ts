@@ -1,6 +1,6 @@
 import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
-import type { FileSource } from './file-source.js';
+import type { ReadableDisk } from './block-source.js';
 
 /**
  * VHDX log replay into memory ([MS-VHDX] §2.3): find the active sequence of log entries and
@@ -32,7 +32,7 @@ interface Entry {
 const dv = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 /** Reads `length` bytes of the circular log starting at `at`, wrapping at its end. */
-async function readLog(file: FileSource, logOffset: number, logLength: number, at: number, length: number): Promise<Uint8Array> {
+async function readLog(file: ReadableDisk, logOffset: number, logLength: number, at: number, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   for (let done = 0; done < length; ) {
     const pos = (at + done) % logLength;
@@ -43,7 +43,7 @@ async function readLog(file: FileSource, logOffset: number, logLength: number, a
   return out;
 }
 
-async function entryAt(file: FileSource, logOffset: number, logLength: number, at: number, logGuid: string): Promise<Entry | undefined> {
+async function entryAt(file: ReadableDisk, logOffset: number, logLength: number, at: number, logGuid: string): Promise<Entry | undefined> {
   const head = await readLog(file, logOffset, logLength, at, SECTOR);
   const v = dv(head);
   if (String.fromCharCode(...head.subarray(0, 4)) !== 'loge') return undefined;
@@ -63,7 +63,7 @@ async function entryAt(file: FileSource, logOffset: number, logLength: number, a
  * Replays the log named by `logGuid`. Returns undefined when no valid sequence exists (the file
  * is then corrupt and must not be read); throws on descriptors that do not check out.
  */
-export async function replayLog(file: FileSource, logOffset: number, logLength: number, logGuid: string): Promise<LogReplay | undefined> {
+export async function replayLog(file: ReadableDisk, logOffset: number, logLength: number, logGuid: string): Promise<LogReplay | undefined> {
   if (logLength < SECTOR || logLength % SECTOR !== 0 || logOffset + logLength > file.size) return undefined;
   const cache = new Map<number, Entry | undefined>();
   const at = async (pos: number): Promise<Entry | undefined> => {
@@ -133,8 +133,8 @@ function applyEntry(e: Entry, overlay: Map<number, Uint8Array>): number {
   return count;
 }
 
-/** A FileSource-like reader that sees the replayed log over the file. */
-export function overlayReader(file: FileSource, replay: LogReplay): Pick<FileSource, 'read' | 'path' | 'size'> {
+/** A reader that sees the replayed log over the file. */
+export function overlayReader(file: ReadableDisk, replay: LogReplay): Pick<ReadableDisk, 'read' | 'path' | 'size'> {
   return {
     path: file.path,
     size: Math.max(file.size, replay.lastFileOffset),

@@ -1,8 +1,7 @@
 import { ZERO_GUID } from '../gpt/guid.js';
-import { DiskError, type BlockSource } from './block-source.js';
+import { DiskError, writableDisk, type BlockSource } from './block-source.js';
 import { blockSpans } from './block-spans.js';
 import { readMixed, type ParentOpener } from './differencing.js';
-import type { FileSource } from './file-source.js';
 import { overlayReader, replayLog, type LogReplay } from './vhdx-log.js';
 import { vhdxDataRanges } from './vhdx-ranges.js';
 import { KiB, MiB, REGION_BAT, REGION_METADATA, SB_PRESENT, BLOCK, type VhdxHeader, view, vhdxChecksum, decodeVhdxHeader, currentHeader, type Geometry, regionTable, readMetadata, type Reader } from './vhdx-format.js';
@@ -25,7 +24,7 @@ export class VhdxSource implements BlockSource {
   private headersUpdated = false;
 
   private constructor(
-    private readonly file: FileSource,
+    private readonly file: BlockSource,
     /** Reads go through the log replayed in memory, if one was pending. */
     private readonly reader: Reader,
     readonly header: VhdxHeader,
@@ -63,7 +62,7 @@ export class VhdxSource implements BlockSource {
   }
 
   /** `openParent` opens a differencing disk's parent from the paths its locator stores. */
-  static async open(file: FileSource, openParent?: ParentOpener): Promise<VhdxSource> {
+  static async open(file: BlockSource, openParent?: ParentOpener): Promise<VhdxSource> {
     const fail = (why: string): never => {
       throw new DiskError('EFORMAT', `${file.path}: ${why}`);
     };
@@ -210,8 +209,8 @@ export class VhdxSource implements BlockSource {
       h.set(fileWriteGuid, 16);
       h.set(dataWriteGuid, 32);
       v.setUint32(4, vhdxChecksum(h), true);
-      await this.file.write(slot === 1 ? 64 * KiB : 128 * KiB, h);
-      await this.file.flush();
+      await writableDisk(this.file).write(slot === 1 ? 64 * KiB : 128 * KiB, h);
+      await writableDisk(this.file).flush();
       slot = slot === 1 ? 2 : 1;
     }
     this.headersUpdated = true;
@@ -222,11 +221,11 @@ export class VhdxSource implements BlockSource {
     const { pieces, problem } = this.pieces(offset, data.length);
     if (problem) throw new DiskError('ENOTSUP', `${this.path}: ${problem}`);
     if (!this.headersUpdated) await this.updateHeaders();
-    for (const p of pieces) await this.file.write(p.file, data.subarray(p.virtual - offset, p.virtual - offset + p.length));
+    for (const p of pieces) await writableDisk(this.file).write(p.file, data.subarray(p.virtual - offset, p.virtual - offset + p.length));
   }
 
   async flush(): Promise<void> {
-    await this.file.flush();
+    await writableDisk(this.file).flush();
   }
 
   async close(): Promise<void> {

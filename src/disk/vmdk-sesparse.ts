@@ -1,5 +1,4 @@
-import { DiskError } from './block-source.js';
-import type { FileSource } from './file-source.js';
+import { DiskError, type ReadableDisk } from './block-source.js';
 import type { Grain } from './vmdk-sparse.js';
 import { RangeList, runsOf, walkTables, type Range } from './ranges.js';
 
@@ -111,7 +110,7 @@ export class SeSparseExtent {
   private readonly tables = new Map<number, BigUint64Array>();
 
   private constructor(
-    readonly file: FileSource,
+    readonly file: ReadableDisk,
     readonly header: SeSparseConstHeader,
     private readonly gd: BigUint64Array,
   ) {}
@@ -127,7 +126,7 @@ export class SeSparseExtent {
     throw new DiskError('EFORMAT', `${this.file.path}: ${why}`);
   }
 
-  static async open(file: FileSource): Promise<SeSparseExtent> {
+  static async open(file: ReadableDisk): Promise<SeSparseExtent> {
     const fail = (why: string): never => {
       throw new DiskError('EFORMAT', `${file.path}: ${why}`);
     };

@@ -1,7 +1,6 @@
 import { zlib } from '../lazy-zlib.js';
-import { DiskError } from './block-source.js';
+import { DiskError, type ReadableDisk } from './block-source.js';
 import { inflateProblem } from './inflate-error.js';
-import type { FileSource } from './file-source.js';
 import { RangeList, runsOf, walkTables, type Range } from './ranges.js';
 
 /**
@@ -49,7 +48,7 @@ export class SparseExtent {
   private readonly tables = new Map<number, Uint32Array>();
 
   private constructor(
-    readonly file: FileSource,
+    readonly file: ReadableDisk,
     private readonly header: SparseHeader,
     private readonly gd: Uint32Array,
   ) {}
@@ -62,7 +61,7 @@ export class SparseExtent {
     return this.header.grainSize * 512;
   }
 
-  static async open(file: FileSource): Promise<SparseExtent> {
+  static async open(file: ReadableDisk): Promise<SparseExtent> {
     const fail = (why: string): never => {
       throw new DiskError('EFORMAT', `${file.path}: ${why}`);
     };

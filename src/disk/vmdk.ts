@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { DiskError, type BlockSource } from './block-source.js';
+import { DiskError, type BlockSource, type ReadableDisk } from './block-source.js';
 import { blockSpans } from './block-spans.js';
 import { parentCandidates, type ParentOpener } from './differencing.js';
 import { DeviceSource } from './device-source.js';
@@ -52,7 +52,7 @@ export class VmdkSource implements BlockSource {
   private readonly opened = new Map<string, BlockSource>();
 
   private constructor(
-    private readonly file: FileSource,
+    private readonly file: ReadableDisk,
     private readonly descriptor: VmdkDescriptor,
     private readonly extents: PlacedExtent[],
     readonly size: number,
@@ -78,7 +78,7 @@ export class VmdkSource implements BlockSource {
     return info;
   }
 
-  static async open(file: FileSource, openParent: ParentOpener): Promise<VmdkSource> {
+  static async open(file: ReadableDisk, openParent: ParentOpener): Promise<VmdkSource> {
     const fail = (why: string): never => {
       throw new DiskError('EFORMAT', `${file.path}: ${why}`);
     };
@@ -214,7 +214,6 @@ export class VmdkSource implements BlockSource {
       this.opened.set(path, file);
     }
     if (line.type === 'SPARSE' || line.type === 'SESPARSE') {
-      if (!(file instanceof FileSource)) throw new DiskError('EFORMAT', `${this.path}: the sparse extent ${path} is a block device; gptdoctor reads sparse extents from files only`);
       const sparse: GrainedExtent = line.type === 'SPARSE' ? await SparseExtent.open(file) : await SeSparseExtent.open(file);
       if (sparse.size !== extent.size) {
         throw new DiskError('EFORMAT', `${this.path}: extent file ${path} holds ${sparse.size / 512} sectors, but the descriptor says ${line.sectors}`);

@@ -1,4 +1,4 @@
-import { DiskError, type BlockSource } from '../disk/block-source.js';
+import { DiskError, writableDisk, type BlockSource, type WritableDisk } from '../disk/block-source.js';
 import { whyNotInPlace } from '../disk/in-place.js';
 import { journalFromPlan, writeJournal, type JournalPath } from './journal.js';
 import { sameBytes } from '../bytes.js';
@@ -25,8 +25,10 @@ export interface ApplyResult {
  * undo journal, write regions in order with a flush after each group (backup → primary → MBR),
  * then re-read through a fresh open and compare every byte.
  */
-export async function applyPlan(plan: Plan, disk: BlockSource, options: ApplyOptions): Promise<ApplyResult> {
-  if (!disk.writable || !disk.write || !disk.flush) throw new DiskError('EROFS', `${disk.path} is not open for writing`);
+/** The write protocol takes only a writable disk: `disk` as one, or EROFS. */
+export const asWritable = (disk: BlockSource): WritableDisk => writableDisk(disk);
+
+export async function applyPlan(plan: Plan, disk: WritableDisk, options: ApplyOptions): Promise<ApplyResult> {
   if (plan.writes.length === 0) return { journalPath: '', written: 0, problems: [] };
   await requireBytes(disk, plan.writes, 'before', 'the disk changed since the plan was made; nothing was written, run the command again');
   await requireWritable(disk, plan.writes);
@@ -37,15 +39,15 @@ export async function applyPlan(plan: Plan, disk: BlockSource, options: ApplyOpt
 }
 
 /** Writes one side of each planned write, flushing whenever the group changes and at the end. */
-export async function writeInOrder(disk: BlockSource, writes: readonly PlannedWrite[], side: 'before' | 'after'): Promise<void> {
+export async function writeInOrder(disk: WritableDisk, writes: readonly PlannedWrite[], side: 'before' | 'after'): Promise<void> {
   let group = -1;
   for (const w of writes) {
     const g = flushGroup(w.name);
-    if (group !== -1 && g !== group) await disk.flush!();
+    if (group !== -1 && g !== group) await disk.flush();
     group = g;
-    await disk.write!(w.offset, w[side]);
+    await disk.write(w.offset, w[side]);
   }
-  await disk.flush!();
+  await disk.flush();
 }
 
 /**

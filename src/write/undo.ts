@@ -1,4 +1,4 @@
-import { DiskError, type BlockSource } from '../disk/block-source.js';
+import { DiskError, type WritableDisk } from '../disk/block-source.js';
 import { FileSource } from '../disk/file-source.js';
 import { readJournal } from './journal.js';
 import { differingRegions, writeInOrder, type ApplyOptions } from './apply.js';
@@ -20,7 +20,7 @@ export interface UndoResult {
  */
 export async function undoJournal(
   journalPath: string,
-  disk: BlockSource,
+  disk: WritableDisk,
   options: Omit<ApplyOptions, 'journalPath'> & {
     force?: boolean;
     /**
@@ -34,7 +34,6 @@ export async function undoJournal(
   if (journal.source.size !== disk.size && !options.force) {
     throw new DiskError('ECHANGED', `the disk is ${disk.size} bytes but the undo file was made for ${journal.source.size} bytes; use --force if this is really the same disk`);
   }
-  if (!disk.writable || !disk.write || !disk.flush) throw new DiskError('EROFS', `${disk.path} is not open for writing`);
   const pending: PlannedWrite[] = [];
   const foreign: string[] = [];
   let alreadyRestored = 0;
