@@ -1,7 +1,7 @@
 /** gptdoctor as a library: the same objects the CLI prints with --json. */
 export { openDisk, sniffContainer } from './disk/open.js';
-export type { BlockSource, SourceFormat } from './disk/block-source.js';
-export { DiskError } from './disk/block-source.js';
+export type { BlockSource, DeviceControl, DiskErrorCode, ReadableDisk, SourceFormat, WritableDisk } from './disk/block-source.js';
+export { canWrite, DISK_ERROR_CODES, DiskError, writableDisk } from './disk/block-source.js';
 export { FileSource } from './disk/file-source.js';
 export { MemorySource } from './disk/memory-source.js';
 export { loadGpt } from './read/load-gpt.js';

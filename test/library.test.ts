@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // The package's own entry point (dist/, built by `npm ci`), exactly as a user imports it.
-import { applyPlan, checkDisk, inspect, loadGpt, openDisk, planSet } from 'gptdoctor';
+import { applyPlan, checkDisk, inspect, loadGpt, openDisk, planSet, writableDisk } from 'gptdoctor';
 import { fixtureFile, sha256File } from './helpers/images.js';
 import { haveTools, tempDir } from './helpers/tools.js';
 
@@ -23,7 +23,7 @@ describe('library API', () => {
     await reader.close();
     const before = sha256File(file);
     const writer = await openDisk(file, { writable: true });
-    const result = await applyPlan(plan, writer, { journalPath: join(dir.path, 'undo.json'), reopen: () => openDisk(file) });
+    const result = await applyPlan(plan, writableDisk(writer), { journalPath: join(dir.path, 'undo.json'), reopen: () => openDisk(file) });
     await writer.close();
     expect(result.problems).toEqual([]);
     expect(sha256File(file)).not.toBe(before);

@@ -2,6 +2,7 @@ import { sameBytes } from '../bytes.js';
 import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
 import { DiskError, type ReadableDisk } from './block-source.js';
+import { metadataItemsProblem, regionTableProblem, type MetadataEntry } from './vhdx-rules.js';
 
 /**
  * The VHDX format, decoded ([MS-VHDX] §2): headers and their checksum, the region table, the
@@ -98,7 +99,7 @@ export interface Geometry {
   parentLocator?: Map<string, string>;
 }
 
-export async function regionTable(file: Reader, at: number): Promise<Map<string, { offset: number; length: number }> | undefined> {
+export async function regionTable(file: Reader, at: number, log: { offset: number; length: number }): Promise<Map<string, { offset: number; length: number }> | undefined> {
   const t = await file.read(at, 64 * KiB);
   if (t.length < 64 * KiB || String.fromCharCode(...t.subarray(0, 4)) !== 'regi' || view(t).getUint32(4, true) !== vhdxChecksum(t)) return undefined;
   const count = view(t).getUint32(8, true);
@@ -111,8 +112,11 @@ export async function regionTable(file: Reader, at: number): Promise<Map<string,
     if (required && guid !== REGION_BAT && guid !== REGION_METADATA) {
       throw new DiskError('EFORMAT', `${file.path}: the VHDX requires a region gptdoctor does not know (${guid})`);
     }
+    if (regions.has(guid)) throw new DiskError('EFORMAT', `${file.path}: the VHDX region table lists region ${guid} twice`);
     regions.set(guid, { offset: Number(view(t).getBigUint64(e + 16, true)), length: view(t).getUint32(e + 24, true) });
   }
+  const problem = regionTableProblem([...regions].map(([guid, r]) => ({ guid, ...r })), log);
+  if (problem) throw new DiskError('EFORMAT', `${file.path}: the VHDX region table is invalid: ${problem}`);
   return regions;
 }
 
@@ -121,7 +125,7 @@ export async function readMetadata(file: Reader, offset: number, length: number,
   if (table.length < 64 * KiB || String.fromCharCode(...table.subarray(0, 8)) !== 'metadata') fail('no VHDX metadata table');
   const count = view(table).getUint16(10, true);
   if (count > 2047) fail('the VHDX metadata table is damaged');
-  const items = new Map<string, Uint8Array>();
+  const entries: MetadataEntry[] = [];
   for (let i = 0; i < count; i++) {
     const e = 32 + i * 32;
     const id = decodeGuid(table, e);
@@ -130,8 +134,12 @@ export async function readMetadata(file: Reader, offset: number, length: number,
     const required = view(table).getUint32(e + 24, true) & 4;
     if (required && !KNOWN_ITEMS.has(id)) fail(`the VHDX requires a metadata item gptdoctor does not know (${id})`);
     if (itemOffset + itemLength > length || itemLength > MiB) fail('a VHDX metadata item lies outside its region');
-    items.set(id, await file.read(offset + itemOffset, itemLength));
+    entries.push({ id, offset: itemOffset, length: itemLength });
   }
+  const problem = metadataItemsProblem(entries, length);
+  if (problem) fail(`the VHDX metadata table is invalid: ${problem}`);
+  const items = new Map<string, Uint8Array>();
+  for (const e of entries) items.set(e.id, await file.read(offset + e.offset, e.length));
   const need = (id: string, name: string, bytes: number): DataView => {
     const item = items.get(id);
     if (!item || item.length < bytes) fail(`the VHDX lacks its ${name} metadata`);

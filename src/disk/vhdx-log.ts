@@ -1,6 +1,7 @@
 import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
 import type { ReadableDisk } from './block-source.js';
+import { dataSectorProblem, logDescriptorProblem, logEntryProblem } from './vhdx-rules.js';
 
 /**
  * VHDX log replay into memory ([MS-VHDX] §2.3): find the active sequence of log entries and
@@ -89,7 +90,11 @@ export async function replayLog(file: ReadableDisk, logOffset: number, logLength
   if (!best) return undefined;
   const overlay = new Map<number, Uint8Array>();
   let descriptors = 0;
-  for (const e of best) descriptors += applyEntry(e, overlay);
+  for (const e of best) {
+    const problem = logEntryProblem(e, file.size);
+    if (problem) throw new Error(problem);
+    descriptors += applyEntry(e, overlay);
+  }
   return { overlay, entries: best.length, descriptors, lastFileOffset: best.at(-1)!.lastFileOffset };
 }
 
@@ -111,6 +116,10 @@ function applyEntry(e: Entry, overlay: Map<number, Uint8Array>): number {
     const kind = String.fromCharCode(...e.bytes.subarray(d, d + 4));
     const fileOffset = Number(v.getBigUint64(d + 16, true));
     if (v.getBigUint64(d + 24, true) !== e.sequence) throw new Error('a log descriptor belongs to another sequence');
+    if (kind === 'zero' || kind === 'desc') {
+      const problem = logDescriptorProblem(kind, fileOffset, kind === 'zero' ? Number(v.getBigUint64(d + 8, true)) : SECTOR);
+      if (problem) throw new Error(problem);
+    }
     if (kind === 'zero') {
       const length = Number(v.getBigUint64(d + 8, true));
       // The cap is on the whole overlay, not per descriptor: eight descriptors of 256 MiB are 2 GiB.
@@ -119,6 +128,8 @@ function applyEntry(e: Entry, overlay: Map<number, Uint8Array>): number {
     } else if (kind === 'desc') {
       const data = e.bytes.subarray(dataSector * SECTOR, (dataSector + 1) * SECTOR);
       if (data.length < SECTOR || String.fromCharCode(...data.subarray(0, 4)) !== 'data') throw new Error('a log data sector is missing');
+      const sequenceProblem = dataSectorProblem(data, e.sequence);
+      if (sequenceProblem) throw new Error(sequenceProblem);
       const block = new Uint8Array(SECTOR);
       block.set(e.bytes.subarray(d + 8, d + 16), 0); // leading bytes 0..7
       block.set(data.subarray(8, 4092), 8);

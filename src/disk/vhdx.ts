@@ -4,6 +4,7 @@ import { blockSpans } from './block-spans.js';
 import { readMixed, type ParentOpener } from './differencing.js';
 import { overlayReader, replayLog, type LogReplay } from './vhdx-log.js';
 import { vhdxDataRanges } from './vhdx-ranges.js';
+import { logFieldsProblem } from './vhdx-rules.js';
 import { KiB, MiB, REGION_BAT, REGION_METADATA, SB_PRESENT, BLOCK, type VhdxHeader, view, vhdxChecksum, decodeVhdxHeader, currentHeader, type Geometry, regionTable, readMetadata, type Reader } from './vhdx-format.js';
 
 export { vhdxChecksum } from './vhdx-format.js';
@@ -69,6 +70,8 @@ export class VhdxSource implements BlockSource {
     const h1 = decodeVhdxHeader(await file.read(64 * KiB, 4 * KiB), 1);
     const h2 = decodeVhdxHeader(await file.read(128 * KiB, 4 * KiB), 2);
     const header = currentHeader(h1, h2) ?? fail('neither VHDX header is valid (signature, CRC-32C, version)');
+    const logProblem = logFieldsProblem(header);
+    if (logProblem) fail(`the VHDX header is invalid: ${logProblem}`);
     let reader: Reader = file;
     let replay: LogReplay | undefined;
     if (header.logGuid !== ZERO_GUID) {
@@ -77,7 +80,8 @@ export class VhdxSource implements BlockSource {
       if (!replay) fail('the header names a VHDX log (LogGuid is set) but the log holds no valid sequence: the file is corrupt');
       reader = overlayReader(file, replay!);
     }
-    const regions = (await regionTable(reader, 192 * KiB)) ?? (await regionTable(reader, 256 * KiB)) ?? fail('neither VHDX region table is valid');
+    const log = { offset: header.logOffset, length: header.logLength };
+    const regions = (await regionTable(reader, 192 * KiB, log)) ?? (await regionTable(reader, 256 * KiB, log)) ?? fail('neither VHDX region table is valid');
     const batRegion = regions.get(REGION_BAT) ?? fail('no BAT region');
     const metaRegion = regions.get(REGION_METADATA) ?? fail('no metadata region');
     for (const r of [batRegion, metaRegion]) if (r.offset < MiB || r.offset + r.length > reader.size) fail('a VHDX region lies outside the file');
