@@ -2,7 +2,7 @@ import type { BlockSource } from './disk/block-source.js';
 import { openDisk, type OpenOptions } from './disk/open.js';
 import { loadGpt, type LoadOptions } from './read/load-gpt.js';
 import { inspectReport, type InspectReport } from './report/inspect-report.js';
-import { checkLoaded, type CheckReport } from './check/check.js';
+import { checkLoaded, type CheckReport } from './report/check-report.js';
 import type { Profile } from './check/finding.js';
 
 /**

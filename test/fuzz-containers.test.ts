@@ -4,7 +4,7 @@ import { closeSync, openSync, readFileSync, truncateSync, writeFileSync, writeSy
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLoaded } from '../src/check/check.js';
+import { checkLoaded } from '../src/report/check-report.js';
 import { DiskError } from '../src/disk/block-source.js';
 import { openDisk } from '../src/disk/open.js';
 import { loadGpt } from '../src/read/load-gpt.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkLoaded } from '../src/check/check.js';
+import { checkLoaded } from '../src/report/check-report.js';
 import { put32, put64 } from '../src/gpt/le.js';
 import { computeHeaderCrc } from '../src/gpt/header.js';
 import { loadGpt } from '../src/read/load-gpt.js';

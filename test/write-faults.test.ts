@@ -4,7 +4,7 @@ import { DiskError, type BlockSource } from '../src/disk/block-source.js';
 import { MemorySource } from '../src/disk/memory-source.js';
 import { structureFindings } from '../src/check/structure.js';
 import { fixCommand } from '../src/check/finding.js';
-import { checkLoaded } from '../src/check/check.js';
+import { checkLoaded } from '../src/report/check-report.js';
 import { loadGpt } from '../src/read/load-gpt.js';
 import { applyPlan } from '../src/write/apply.js';
 import type { Plan } from '../src/plan/plan.js';

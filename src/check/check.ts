@@ -1,30 +1,28 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
-import { partitionReport, sourceReport, type PartitionReport, type SourceReport } from '../report/inspect-report.js';
 import { FINDING_CODES, SEVERITY_RANK, fixCommand, shellQuote, type Finding, type Profile } from './finding.js';
 import { copyTarget } from './fix-target.js';
-import { addFreeSpace, partitionFacts } from './partition-facts.js';
+import { addFreeSpace, partitionFacts, type PartitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
 import { hasUefiEvidence, uefiFindings } from './uefi-rules.js';
 import { hasWindowsEvidence, windowsFindings } from './windows-rules.js';
 
-/** The JSON contract of `check --json` (docs/ARCHITECTURE.md §5). */
-export interface CheckReport {
-  source: SourceReport;
+/** What the rules found on a loaded disk, before it is put into a report. */
+export interface CheckResult {
   /** The profile asked for. */
   profile: Profile;
   /** The rule sets that ran: `auto` picks windows, uefi or structure from what the disk holds. */
   profileApplied: Exclude<Profile, 'auto'>;
-  /** No error-severity finding. */
-  ok: boolean;
   findings: Finding[];
-  partitions: PartitionReport[];
+  /** What each partition holds, as the rules read it. */
+  facts: PartitionFacts[];
 }
 
 /**
  * Runs the rules of a profile over a loaded disk. `diskArg` is how the user named the disk;
- * it goes into the `fix` command lines.
+ * it goes into the `fix` command lines. report/check-report.ts turns the result into the JSON
+ * contract of `check --json`.
  */
-export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profile = 'auto'): Promise<CheckReport> {
+export async function runChecks(g: LoadedGpt, diskArg: string, profile: Profile = 'auto'): Promise<CheckResult> {
   const fix = fixCommand(diskArg);
   const findings = structureFindings(g, fix);
   const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' });
@@ -38,22 +36,7 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
   if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix));
   await redirectFixesToCopy(g, diskArg, findings);
   sortFindings(findings);
-  const report: CheckReport = {
-    source: sourceReport(g.source, g),
-    profile,
-    profileApplied: applied,
-    ok: !findings.some((f) => f.severity === 'error'),
-    findings,
-    partitions: [],
-  };
-  const list = (): PartitionReport[] => facts.map((f) => partitionReport(f.entry, g.sectorSize, f.filesystem));
-  if (facts.length < LAZY_LIST_FROM) {
-    report.partitions = list();
-  } else {
-    setLazily(report, 'partitions', list);
-    partitionCounts.set(report, facts.length);
-  }
-  return report;
+  return { profile, profileApplied: applied, findings, facts };
 }
 
 /**
@@ -68,33 +51,6 @@ async function redirectFixesToCopy(g: LoadedGpt, diskArg: string, findings: Find
   if (copy === undefined) return;
   const tail = ` --output ${shellQuote(copy)}`;
   for (const f of findings) if (f.fix) f.fix += tail;
-}
-
-/**
- * From this many partitions on, a report's list is built when something first reads it: at
- * 32,768 entries, building it costs more than checking the table, and the human check shows only
- * how many there are. Short lists are built at once, as plain properties are cheaper to read.
- */
-const LAZY_LIST_FROM = 1024;
-
-/** How many partitions lazily listed reports hold, known before their lists are built. */
-const partitionCounts = new WeakMap<CheckReport, number>();
-
-/** How many partitions a report lists, without building a lazy list. */
-export function partitionCount(report: CheckReport): number {
-  return partitionCounts.get(report) ?? report.partitions.length;
-}
-
-/**
- * Gives `target[key]` a value computed on first read, after which it is an ordinary property.
- * To JSON.stringify, spreading, Object.keys and tests it is an ordinary enumerable property.
- */
-function setLazily<T extends object, K extends keyof T>(target: T, key: K, compute: () => T[K]): void {
-  const settle = (value: T[K]): T[K] => {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-    return value;
-  };
-  Object.defineProperty(target, key, { enumerable: true, configurable: true, get: () => settle(compute()), set: settle });
 }
 
 const CODE_ORDER = new Map<string, number>(FINDING_CODES.map((c, i) => [c, i]));

@@ -1,4 +1,4 @@
-import { partitionCount, type CheckReport } from '../check/check.js';
+import { partitionCount, type CheckReport } from '../report/check-report.js';
 import type { Finding, Severity } from '../check/finding.js';
 import { colorizer, formatBytes } from './format.js';
 

@@ -1,4 +1,4 @@
-import { checkLoaded } from '../check/check.js';
+import { checkLoaded } from '../report/check-report.js';
 import { planRepair } from '../plan/plan-repair.js';
 import { parseProfile } from './check.js';
 import { openDisk } from '../disk/open.js';

@@ -1,5 +1,5 @@
 import { checkDisk, type CheckOptions } from '../api.js';
-import type { CheckReport } from '../check/check.js';
+import type { CheckReport } from '../report/check-report.js';
 import { DiskError } from '../disk/block-source.js';
 import { zlib } from '../lazy-zlib.js';
 
