@@ -2,11 +2,10 @@ import { openDisk } from '../disk/open.js';
 import { protectiveRecord } from '../gpt/mbr.js';
 import { decodeMbr } from '../gpt/mbr.js';
 import { findCandidates, type Candidate } from '../recover/candidates.js';
-import { differencesFromDisk, sameAsDisk as isSameAsDisk } from '../recover/compare.js';
 import { shellQuote } from '../check/finding.js';
 import { planRecover } from '../recover/plan-recover.js';
 import { loadGpt } from '../read/load-gpt.js';
-import { partitionReport } from '../report/inspect-report.js';
+import { recoverReport } from '../report/recover-report.js';
 import { EXIT, UsageError, parseSectorSize } from './errors.js';
 import { formatBytes, table } from './format.js';
 import { cliOpenOptions } from './progress.js';
@@ -57,31 +56,9 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
     return runWrite(disk, { ...options, replacesOtherSectorSize: flags.replaceTable }, { sectorSize: chosen.sectorSize }, (g) => planRecover(g, chosen, { command, diskArg: shellQuote(disk), current, ...flags }));
   }
 
-  const sameAsDisk = (c: Candidate): boolean => isSameAsDisk(current, c);
+  const report = recoverReport(disk, current, candidates);
   if (options.json) {
-    process.stdout.write(
-      JSON.stringify(
-        {
-          source: { path: disk, size: current.source.size },
-          currentTable: current.table,
-          candidates: candidates.map((c) => ({
-            rank: c.rank,
-            score: c.score,
-            sectorSize: c.sectorSize,
-            basis: c.basis,
-            ...(c.guessedTypes ? { guessedTypes: c.guessedTypes } : {}),
-            diskGuid: c.diskGuid ?? null,
-            headers: c.headers,
-            evidence: c.evidence,
-            sameAsDisk: sameAsDisk(c),
-            differencesFromDisk: differencesFromDisk(current, c),
-            partitions: c.partitions.map((p) => partitionReport(p, c.sectorSize)),
-          })),
-        },
-        null,
-        2,
-      ) + '\n',
-    );
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return candidates.length ? EXIT.OK : EXIT.FINDINGS;
   }
   if (!candidates.length) {
@@ -89,11 +66,12 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
     return EXIT.FINDINGS;
   }
   const lines: string[] = [`${disk}: ${candidates.length} candidate table${candidates.length > 1 ? 's' : ''} (current table: ${current.table}).`];
-  for (const c of candidates) {
-    lines.push('', `Candidate ${c.rank} (score ${c.score}, ${c.sectorSize}-byte sectors${c.diskGuid ? `, disk ${c.diskGuid}` : ''})${sameAsDisk(c) ? ' — the table the disk uses now' : ''}`);
+  for (const c of report.candidates) {
+    lines.push('', `Candidate ${c.rank} (score ${c.score}, ${c.sectorSize}-byte sectors${c.diskGuid ? `, disk ${c.diskGuid}` : ''})${c.sameAsDisk ? ' — the table the disk uses now' : ''}`);
     for (const e of c.evidence) lines.push(`  evidence: ${e}`);
-    if (!sameAsDisk(c)) for (const d of differencesFromDisk(current, c)) lines.push(`  differs: ${d}`);
-    lines.push(...table([['#', 'Start', 'End', 'Size', 'Type', 'Name'], ...c.partitions.map((p) => { const r = partitionReport(p, c.sectorSize); return [String(r.index), String(r.firstLba), String(r.lastLba), formatBytes(r.size), r.typeName, r.name]; })], 'rrrr').map((l) => '    ' + l));
+    if (!c.sameAsDisk) for (const d of c.differencesFromDisk) lines.push(`  differs: ${d}`);
+    const rows = c.partitions.map((r) => [String(r.index), String(r.firstLba), String(r.lastLba), formatBytes(r.size), r.typeName, r.name]);
+    lines.push(...table([['#', 'Start', 'End', 'Size', 'Type', 'Name'], ...rows], 'rrrr').map((l) => '    ' + l));
   }
   const guard = current.table !== 'none' ? ' (the disk has a valid GPT: recover writes over it only with --replace-table)' : '';
   lines.push('', `Restore one with: gptdoctor recover ${shellQuote(disk)} --apply N --dry-run, then --yes${guard}`);
