@@ -16,20 +16,20 @@ export declare class NativeDevice {
   get readOnly(): boolean
   get isBlockDevice(): boolean
   get path(): string
-  read(offset: number, length: number): Promise<unknown>
-  write(offset: number, data: Buffer): Promise<unknown>
-  flush(): Promise<unknown>
+  read(offset: number, length: number): Promise<Buffer>
+  write(offset: number, data: Buffer): Promise<void>
+  flush(): Promise<void>
   /**
    * Asks the OS to re-read the partition table (BLKRRPART, IOCTL_DISK_UPDATE_PROPERTIES). On
    * Linux, when a partition is open, tells the kernel of each change in `table` (BLKPG).
    */
-  rereadPartitions(table: Array<PartitionExtent>): Promise<unknown>
+  rereadPartitions(table: Array<PartitionExtent>): Promise<RereadResult>
   /** Drops this handle's reference; the file closes once running tasks finish. */
   close(): void
 }
 
 /** The [start, end) byte ranges of a file that hold data (SEEK_DATA/SEEK_HOLE); sparse holes are left out. */
-export declare function dataRanges(path: string): Promise<unknown>
+export declare function dataRanges(path: string): Promise<Array<Array<number>>>
 
 export interface Drive {
   path: string
@@ -42,10 +42,10 @@ export interface Drive {
 }
 
 /** Whole physical drives the OS reports (Linux: /sys/block). */
-export declare function listDrives(): Promise<unknown>
+export declare function listDrives(): Promise<Array<Drive>>
 
 /** Opens a disk: read-only unless `write`, exclusively (O_EXCL + flock) for writes on devices. */
-export declare function openDevice(path: string, write: boolean): Promise<unknown>
+export declare function openDevice(path: string, write: boolean): Promise<NativeDevice>
 
 /** One partition of the new table: its number (GPT slot) and byte extent. */
 export interface PartitionExtent {
@@ -59,7 +59,7 @@ export interface PartitionExtent {
  * "blkpg" (partition by partition; `changes` says what was done, `failures` what was not).
  */
 export interface RereadResult {
-  method: string
+  method: 'none' | 'reread' | 'blkpg'
   changes: Array<string>
   failures: Array<string>
 }

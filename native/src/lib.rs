@@ -75,7 +75,7 @@ impl NativeDevice {
         self.path.clone()
     }
 
-    #[napi]
+    #[napi(ts_return_type = "Promise<Buffer>")]
     pub fn read(&self, offset: f64, length: u32) -> Result<AsyncTask<ReadTask>> {
         Ok(AsyncTask::new(ReadTask {
             device: self.device()?,
@@ -84,7 +84,7 @@ impl NativeDevice {
         }))
     }
 
-    #[napi]
+    #[napi(ts_return_type = "Promise<void>")]
     pub fn write(&self, offset: f64, data: Buffer) -> Result<AsyncTask<WriteTask>> {
         Ok(AsyncTask::new(WriteTask {
             device: self.device()?,
@@ -94,7 +94,7 @@ impl NativeDevice {
         }))
     }
 
-    #[napi]
+    #[napi(ts_return_type = "Promise<void>")]
     pub fn flush(&self) -> Result<AsyncTask<WriteTask>> {
         Ok(AsyncTask::new(WriteTask {
             device: self.device()?,
@@ -106,7 +106,7 @@ impl NativeDevice {
 
     /// Asks the OS to re-read the partition table (BLKRRPART, IOCTL_DISK_UPDATE_PROPERTIES). On
     /// Linux, when a partition is open, tells the kernel of each change in `table` (BLKPG).
-    #[napi]
+    #[napi(ts_return_type = "Promise<RereadResult>")]
     pub fn reread_partitions(&self, table: Vec<PartitionExtent>) -> Result<AsyncTask<RereadTask>> {
         Ok(AsyncTask::new(RereadTask {
             device: self.device()?,
@@ -153,7 +153,7 @@ impl Task for OpenTask {
 }
 
 /// Opens a disk: read-only unless `write`, exclusively (O_EXCL + flock) for writes on devices.
-#[napi]
+#[napi(ts_return_type = "Promise<NativeDevice>")]
 pub fn open_device(path: String, write: bool) -> AsyncTask<OpenTask> {
     AsyncTask::new(OpenTask { path, write })
 }
@@ -213,6 +213,7 @@ pub struct PartitionExtent {
 /// "blkpg" (partition by partition; `changes` says what was done, `failures` what was not).
 #[napi(object)]
 pub struct RereadResult {
+    #[napi(ts_type = "'none' | 'reread' | 'blkpg'")]
     pub method: String,
     pub changes: Vec<String>,
     pub failures: Vec<String>,
@@ -281,7 +282,7 @@ impl Task for ListTask {
 }
 
 /// Whole physical drives the OS reports (Linux: /sys/block).
-#[napi]
+#[napi(ts_return_type = "Promise<Array<Drive>>")]
 pub fn list_drives() -> AsyncTask<ListTask> {
     AsyncTask::new(ListTask)
 }
@@ -302,7 +303,7 @@ impl Task for RangesTask {
 }
 
 /// The [start, end) byte ranges of a file that hold data (SEEK_DATA/SEEK_HOLE); sparse holes are left out.
-#[napi]
+#[napi(ts_return_type = "Promise<Array<Array<number>>>")]
 pub fn data_ranges(path: String) -> AsyncTask<RangesTask> {
     AsyncTask::new(RangesTask { path })
 }

@@ -2,35 +2,10 @@ import { createRequire } from 'node:module';
 import { DiskError, systemErrorCode, type BlockSource, type PartitionExtent, type RereadResult } from './block-source.js';
 import { embeddedAddonFile } from './embedded-addon.js';
 
-/** The napi-rs addon's surface (native/index.d.ts types its async results as unknown). */
-interface NativeDevice {
-  readonly size: number;
-  readonly logicalSectorSize: number;
-  readonly physicalSectorSize: number;
-  readonly readOnly: boolean;
-  readonly isBlockDevice: boolean;
-  read(offset: number, length: number): Promise<Buffer>;
-  write(offset: number, data: Buffer): Promise<void>;
-  flush(): Promise<void>;
-  rereadPartitions(table: PartitionExtent[]): Promise<RereadResult>;
-  close(): void;
-}
-
-export interface NativeDrive {
-  path: string;
-  model: string;
-  size: number;
-  logicalSectorSize: number;
-  physicalSectorSize: number;
-  removable: boolean;
-  readOnly: boolean;
-}
-
-interface NativeAddon {
-  openDevice(path: string, write: boolean): Promise<NativeDevice>;
-  listDrives(): Promise<NativeDrive[]>;
-  dataRanges(path: string): Promise<number[][]>;
-}
+/** The napi-rs addon's surface, as napi-rs generates it from native/src/lib.rs (ts_return_type). */
+type NativeAddon = Pick<typeof import('../../native/index.js'), 'openDevice' | 'listDrives' | 'dataRanges'>;
+type NativeDevice = import('../../native/index.js').NativeDevice;
+export type NativeDrive = import('../../native/index.js').Drive;
 
 let addon: NativeAddon | undefined;
 
