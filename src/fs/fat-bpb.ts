@@ -1,3 +1,5 @@
+import { u16, u32 } from '../gpt/le.js';
+
 /**
  * The FAT boot sector (BIOS parameter block), decoded and classified per Microsoft's
  * "FAT: General Overview of On-Disk Format": the FAT type follows from the cluster count alone.
@@ -26,8 +28,6 @@ export interface Bpb {
   problems: string[];
 }
 
-const u16 = (b: Uint8Array, o: number): number => (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
-const u32 = (b: Uint8Array, o: number): number => u16(b, o) + u16(b, o + 2) * 0x10000;
 const isPow2 = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 
 export function decodeBpb(b: Uint8Array): Bpb {

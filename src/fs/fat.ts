@@ -1,3 +1,4 @@
+import { u16, u32 } from '../gpt/le.js';
 import type { ByteReader } from './byte-reader.js';
 import { decodeBpb, type Bpb } from './fat-bpb.js';
 
@@ -92,9 +93,8 @@ class FatReader {
   private async fsInfoFree(): Promise<number | undefined> {
     if (this.bpb.fsInfoSector === 0 || this.bpb.fsInfoSector >= this.bpb.reservedSectors) return undefined;
     const s = await this.r.read(this.bpb.fsInfoSector * this.bpb.bytesPerSector, 512);
-    const u32 = (o: number): number => ((s[o] ?? 0) | ((s[o + 1] ?? 0) << 8) | ((s[o + 2] ?? 0) << 16)) + (s[o + 3] ?? 0) * 0x1000000;
-    if (u32(0) !== 0x41615252 || u32(484) !== 0x61417272) return undefined;
-    const free = u32(488);
+    if (u32(s, 0) !== 0x41615252 || u32(s, 484) !== 0x61417272) return undefined;
+    const free = u32(s, 488);
     return free === 0xffffffff ? undefined : free;
   }
 
@@ -308,8 +308,8 @@ export function parseDirectory(bytes: Uint8Array): FatDirEntry[] {
       name: long || shortName,
       shortName,
       isDirectory: (attr & ATTR_DIRECTORY) !== 0,
-      size: (e[28]! | (e[29]! << 8) | (e[30]! << 16)) + e[31]! * 0x1000000,
-      firstCluster: ((e[20]! | (e[21]! << 8)) << 16 >>> 0) + (e[26]! | (e[27]! << 8)),
+      size: u32(e, 28),
+      firstCluster: u16(e, 20) * 0x10000 + u16(e, 26),
     });
   }
   return entries;
@@ -319,7 +319,7 @@ export function parseDirectory(bytes: Uint8Array): FatDirEntry[] {
 function lfnChars(e: Uint8Array): string {
   let s = '';
   for (const o of [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30]) {
-    const unit = e[o]! | (e[o + 1]! << 8);
+    const unit = u16(e, o);
     if (unit === 0x0000 || unit === 0xffff) break;
     s += String.fromCharCode(unit);
   }

@@ -1,3 +1,4 @@
+import { u32 } from '../gpt/le.js';
 import type { ByteReader } from './byte-reader.js';
 import { decodeBpb } from './fat-bpb.js';
 
@@ -56,10 +57,9 @@ export async function sniffFilesystem(r: ByteReader): Promise<FilesystemSniff> {
 function extKind(b: Uint8Array): FilesystemKind | undefined {
   const sb = 1024;
   if (b.length < sb + 104 || b[sb + 56] !== 0x53 || b[sb + 57] !== 0xef) return undefined;
-  const u32 = (o: number): number => (b[sb + o]! | (b[sb + o + 1]! << 8) | (b[sb + o + 2]! << 16)) + b[sb + o + 3]! * 0x1000000;
-  const compat = u32(92);
-  const incompat = u32(96);
-  const roCompat = u32(100);
+  const compat = u32(b, sb + 92);
+  const incompat = u32(b, sb + 96);
+  const roCompat = u32(b, sb + 100);
   if (incompat & EXT4_INCOMPAT || roCompat & EXT4_RO_COMPAT) return 'ext4';
   return compat & EXT3_HAS_JOURNAL ? 'ext3' : 'ext2';
 }

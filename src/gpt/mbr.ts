@@ -1,4 +1,4 @@
-import { u16, u32 } from './le.js';
+import { put32, u16, u32 } from './le.js';
 
 export const MBR_GPT_PROTECTIVE = 0xee;
 
@@ -76,8 +76,8 @@ export function encodeProtectiveMbr(totalSectors: number, sectorSize: number, ba
   s.set([0x00, 0x02, 0x00], o + 1);
   s[o + 4] = MBR_GPT_PROTECTIVE;
   s.set(endChs(totalSectors - 1), o + 5);
-  new DataView(s.buffer).setUint32(o + 8, 1, true);
-  new DataView(s.buffer).setUint32(o + 12, size, true);
+  put32(s, o + 8, 1);
+  put32(s, o + 12, size);
   s[510] = 0x55;
   s[511] = 0xaa;
   return s;
