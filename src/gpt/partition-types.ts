@@ -1,4 +1,4 @@
-import { normalizeGuid } from './guid.js';
+import { normalizeGuid, ZERO_GUID } from './guid.js';
 
 /**
  * The partition-type registry: GUID ↔ name ↔ gdisk short code ↔ the aliases users type.
@@ -424,7 +424,7 @@ function parseTable(text: string): PartitionType[] {
 export const PARTITION_TYPES: readonly PartitionType[] = parseTable(TABLE);
 
 export const TYPE_GUIDS = {
-  UNUSED: '00000000-0000-0000-0000-000000000000',
+  UNUSED: ZERO_GUID,
   ESP: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B',
   MSR: 'E3C9E316-0B5C-4DB8-817D-F92DF00215AE',
   BASIC_DATA: 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7',

@@ -2,7 +2,7 @@ import type { BlockSource } from '../disk/block-source.js';
 import { applyAttributeSpec, attributeNames, formatAttributes } from '../gpt/attributes.js';
 import { formatCrc } from '../gpt/crc32.js';
 import { arrayCrc, decodeEntry, encodeEntry, type EntryFields } from '../gpt/entries.js';
-import { normalizeGuid } from '../gpt/guid.js';
+import { normalizeGuid, ZERO_GUID } from '../gpt/guid.js';
 import { resolveType, typeByGuid } from '../gpt/partition-types.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { PlanError, planWrites, type Change, type Plan } from './plan.js';
@@ -47,7 +47,7 @@ export function applyEntryEdit(model: TableModel, index: number, edit: EntryEdit
   const offset = (index - 1) * model.entrySize;
   const raw = model.array.subarray(offset, offset + model.entrySize);
   const entry = decodeEntry(raw, index);
-  if (entry.typeGuid === '00000000-0000-0000-0000-000000000000') {
+  if (entry.typeGuid === ZERO_GUID) {
     throw new PlanError(`slot ${index} is empty; gptdoctor set edits existing partitions (used slots: ${usedSlots.join(', ') || 'none'})`);
   }
   const next: EntryFields = entry.fields();
