@@ -1,7 +1,7 @@
 import { openDisk } from '../disk/open.js';
+import { writableDisk } from '../disk/block-source.js';
 import { readJournal } from '../write/journal.js';
 import { restoreFileRegions, undoJournal } from '../write/undo.js';
-import { asWritable } from '../write/apply.js';
 import { EXIT, UsageError } from './errors.js';
 import { loadGpt, type LoadedGpt } from '../read/load-gpt.js';
 import { tellTheOs } from './write-flow.js';
@@ -30,7 +30,7 @@ export async function runUndo(file: string, options: UndoOptions): Promise<numbe
   const disk = await openDisk(diskPath, { writable: true });
   let closed = false;
   try {
-    const result = await undoJournal(file, asWritable(disk), {
+    const result = await undoJournal(file, writableDisk(disk), {
       reopen: () => openDisk(diskPath),
       force: Boolean(options.force),
       restoreContainer: async (regions) => {

@@ -2,7 +2,7 @@ import { sha256Hex as sha } from '../sha256.js';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BlockSource } from '../disk/block-source.js';
-import { DiskError, systemErrorCode, type DiskErrorCode } from '../disk/block-source.js';
+import { DiskError, systemErrorCode, writableDisk, type DiskErrorCode } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
 import { copyName } from '../check/fix-target.js';
 import { shellQuote } from '../check/finding.js';
@@ -11,7 +11,7 @@ import type { JournalPath } from '../write/journal.js';
 import { ask } from './prompt.js';
 import { cliOpenOptions, percentOnTerminal } from './progress.js';
 import { loadGpt, type LoadedGpt, type LoadOptions } from '../read/load-gpt.js';
-import { applyPlan, asWritable, requireWritable, type ApplyResult } from '../write/apply.js';
+import { applyPlan, requireWritable, type ApplyResult } from '../write/apply.js';
 import { defaultJournalPath } from '../write/journal-name.js';
 import { flushGroup, type Plan } from '../plan/plan.js';
 import { PlanError } from '../plan/plan-set.js';
@@ -185,7 +185,7 @@ export async function runWrite(
   let reread: string | undefined;
   let written: LoadedGpt | undefined;
   try {
-    result = await applyPlan(plan, asWritable(writer), {
+    result = await applyPlan(plan, writableDisk(writer), {
       journalPath,
       reopen: () => openDisk(target, output === undefined ? parent : {}),
       verify: async (fresh: BlockSource) => {

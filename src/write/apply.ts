@@ -1,4 +1,4 @@
-import { DiskError, writableDisk, type BlockSource, type WritableDisk } from '../disk/block-source.js';
+import { DiskError, type BlockSource, type WritableDisk } from '../disk/block-source.js';
 import { whyNotInPlace } from '../disk/in-place.js';
 import { journalFromPlan, writeJournal, type JournalPath } from './journal.js';
 import { sameBytes } from '../bytes.js';
@@ -25,8 +25,6 @@ export interface ApplyResult {
  * undo journal, write regions in order with a flush after each group (backup → primary → MBR),
  * then re-read through a fresh open and compare every byte.
  */
-/** The write protocol takes only a writable disk: `disk` as one, or EROFS. */
-export const asWritable = (disk: BlockSource): WritableDisk => writableDisk(disk);
 
 export async function applyPlan(plan: Plan, disk: WritableDisk, options: ApplyOptions): Promise<ApplyResult> {
   if (plan.writes.length === 0) return { journalPath: '', written: 0, problems: [] };
