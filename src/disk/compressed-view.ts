@@ -1,5 +1,6 @@
 import type { BlockSource, SourceFormat } from './block-source.js';
 import type { Compression } from './decompress.js';
+import { sourceRanges } from './ranges.js';
 
 /**
  * The disk inside a compressed file, seen through whatever reader its decompressed bytes need
@@ -44,7 +45,7 @@ export class CompressedView implements BlockSource {
   }
 
   async dataRanges(): Promise<Array<[number, number]>> {
-    return this.inner.dataRanges ? this.inner.dataRanges() : [[0, this.size]];
+    return sourceRanges(this.inner);
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { BlockSource } from '../disk/block-source.js';
+import { sourceRanges } from '../disk/ranges.js';
 import { arrayCrc, decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
 import { GPT_SIGNATURE, arraySectors, decodeHeader, type GptHeader } from '../gpt/header.js';
 import { typeByGuid } from '../gpt/partition-types.js';
@@ -80,7 +81,7 @@ export function* chunkStarts(ranges: ReadonlyArray<Readonly<[number, number]>>, 
 }
 
 async function chunksWithData(source: BlockSource): Promise<Iterable<number>> {
-  return chunkStarts((await source.dataRanges?.()) ?? [[0, source.size]], source.size);
+  return chunkStarts(await sourceRanges(source), source.size);
 }
 
 async function withArray(source: BlockSource, f: FoundHeader): Promise<FoundHeader> {

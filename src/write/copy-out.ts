@@ -2,6 +2,7 @@ import { open, unlink } from 'node:fs/promises';
 import { sameBytes } from '../bytes.js';
 import { DiskError, systemErrorCode, type BlockSource } from '../disk/block-source.js';
 import { ioError } from '../disk/file-source.js';
+import { sourceRanges } from '../disk/ranges.js';
 
 /** Bytes read and written at a time when copying a disk out. */
 const COPY_CHUNK = 4 * 1024 * 1024;
@@ -31,7 +32,7 @@ export async function writeRawCopy(source: BlockSource, outputPath: string, prog
   try {
     await handle.truncate(source.size);
     const zeros = new Uint8Array(COPY_CHUNK);
-    const ranges = (await source.dataRanges?.()) ?? [[0, source.size]];
+    const ranges = await sourceRanges(source);
     let done = 0;
     for (const [from, to] of ranges) {
       for (let at = from; at < Math.min(to, source.size); at += COPY_CHUNK) {
