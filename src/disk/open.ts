@@ -114,13 +114,13 @@ async function openImageFile(file: FileSource, path: string, options: OpenOption
     }
     const kind = sniffContainer(head, tail);
     // A clipped image that still holds a GPT header at LBA 1 is evidence, however short.
-    if (kind === 'raw' && file.size < MIN_GPT_DISK_BYTES && !startsWithGptHeader(head.subarray(512), new Uint8Array(0))) {
+    if (kind === 'raw' && file.size < MIN_GPT_DISK_BYTES && !startsWithGptHeader(head.subarray(512))) {
       const is = compressed ? `decompresses to ${file.size === 0 ? 'nothing' : `${file.size} bytes`}` : file.size === 0 ? 'is empty' : `is ${file.size} bytes`;
       throw new DiskError('ENOTDISK', `${path} ${is}${file.size ? `, smaller than the smallest GPT disk (${MIN_GPT_DISK_BYTES} bytes):` : ','} not a disk image`);
     }
     if (kind === 'raw') {
       const unreadable = unreadableFormat(head, tail);
-      if (unreadable && !startsWithGptHeader(await file.read(512, 8), await file.read(4096, 8))) throw new DiskError('EFORMAT', `${path}${compressed ? ` (decompressed)` : ''} is ${unreadable}`);
+      if (unreadable && !startsWithGptHeader(head.subarray(512), await file.read(4096, 8))) throw new DiskError('EFORMAT', `${path}${compressed ? ` (decompressed)` : ''} is ${unreadable}`);
       return file;
     }
     if ((kind === 'qcow2' || kind === 'vmdk') && options.writable) {

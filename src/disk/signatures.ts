@@ -41,7 +41,7 @@ export function unreadableFormat(head: Uint8Array, tail: Uint8Array): string | u
   return SIGNATURES.find((s) => s.matches(head, tail))?.name;
 }
 
-/** True when one of the two sectors that could be LBA 1 (at 512 and 4096 bytes) starts with "EFI PART". */
-export function startsWithGptHeader(at512: Uint8Array, at4096: Uint8Array): boolean {
-  return ascii(at512, 0, 'EFI PART') || ascii(at4096, 0, 'EFI PART');
+/** True when one of the sectors that could be LBA 1 (at 512 or 4096 bytes) starts with "EFI PART". */
+export function startsWithGptHeader(...candidates: Uint8Array[]): boolean {
+  return candidates.some((sector) => ascii(sector, 0, 'EFI PART'));
 }
