@@ -2,7 +2,7 @@ import { sameBytes } from '../bytes.js';
 import { crc32c } from '../gpt/crc32.js';
 import { decodeGuid } from '../gpt/guid.js';
 import { DiskError, type ReadableDisk } from './block-source.js';
-import { metadataItemsProblem, regionTableProblem, type MetadataEntry } from './vhdx-rules.js';
+import { metadataItemsProblem, regionTableProblem, type MetadataEntry, type RegionEntry } from './vhdx-rules.js';
 
 /**
  * The VHDX format, decoded ([MS-VHDX] §2): headers and their checksum, the region table, the
@@ -104,7 +104,7 @@ export async function regionTable(file: Reader, at: number, log: { offset: numbe
   if (t.length < 64 * KiB || String.fromCharCode(...t.subarray(0, 4)) !== 'regi' || view(t).getUint32(4, true) !== vhdxChecksum(t)) return undefined;
   const count = view(t).getUint32(8, true);
   if (count > 2047) return undefined;
-  const regions = new Map<string, { offset: number; length: number }>();
+  const entries: RegionEntry[] = [];
   for (let i = 0; i < count; i++) {
     const e = 16 + i * 32;
     const guid = decodeGuid(t, e);
@@ -112,12 +112,12 @@ export async function regionTable(file: Reader, at: number, log: { offset: numbe
     if (required && guid !== REGION_BAT && guid !== REGION_METADATA) {
       throw new DiskError('EFORMAT', `${file.path}: the VHDX requires a region gptdoctor does not know (${guid})`);
     }
-    if (regions.has(guid)) throw new DiskError('EFORMAT', `${file.path}: the VHDX region table lists region ${guid} twice`);
-    regions.set(guid, { offset: Number(view(t).getBigUint64(e + 16, true)), length: view(t).getUint32(e + 24, true) });
+    entries.push({ guid, offset: Number(view(t).getBigUint64(e + 16, true)), length: view(t).getUint32(e + 24, true) });
   }
-  const problem = regionTableProblem([...regions].map(([guid, r]) => ({ guid, ...r })), log);
+  // The rules see every entry as stored, so a region listed twice is caught there, once.
+  const problem = regionTableProblem(entries, log);
   if (problem) throw new DiskError('EFORMAT', `${file.path}: the VHDX region table is invalid: ${problem}`);
-  return regions;
+  return new Map(entries.map(({ guid, offset, length }) => [guid, { offset, length }]));
 }
 
 export async function readMetadata(file: Reader, offset: number, length: number, fail: (why: string) => never): Promise<Geometry> {
