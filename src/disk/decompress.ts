@@ -59,13 +59,13 @@ async function decompress(path: string, compression: Compression, progress?: Dec
   const temp = createTemp(path);
   const writer = new SparseWriter(temp.fd);
   const input = createReadStream('', { fd: inputFd, highWaterMark: 64 * 1024 });
-  const state: DecompressState = { path, compression, read: 0, total, produced: 0, done: false };
+  const report = (read: number, done: boolean): void => progress?.({ path, compression, read, total, produced: writer.size, done });
   let nextReport = 0;
   const sink = (bytes: Uint8Array): void => {
     writer.push(bytes);
     if (progress && writer.size >= nextReport) {
       nextReport = writer.size + PROGRESS_EVERY;
-      progress({ ...state, read: input.bytesRead, produced: writer.size });
+      report(input.bytesRead, false);
     }
   };
   try {
@@ -75,7 +75,7 @@ async function decompress(path: string, compression: Compression, progress?: Dec
       input.destroy();
     }
     const ranges = writer.finish();
-    progress?.({ ...state, read: total, produced: writer.size, done: true });
+    report(total, true);
     return FileSource.fromDescriptor(path, temp.fd, writer.size, { dataRanges: ranges, onClose: temp.remove });
   } catch (err) {
     closeSync(temp.fd);

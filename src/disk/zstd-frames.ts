@@ -106,30 +106,37 @@ export function zstdFrameLength(bytes: Uint8Array): number | undefined {
   return at <= bytes.length ? at : undefined;
 }
 
+/** The fields of a Frame_Header_Descriptor (RFC 8878 §3.1.1.1.1) that size the header. */
+function descriptorFields(descriptor: number): { singleSegment: boolean; dictionaryBytes: number; contentBytes: number } {
+  const singleSegment = ((descriptor >> 5) & 1) === 1;
+  const contentFlag = descriptor >> 6;
+  return {
+    singleSegment,
+    dictionaryBytes: [0, 1, 2, 4][descriptor & 3]!,
+    // Flag 0 means no content size, except that a single-segment frame then stores it in 1 byte.
+    contentBytes: contentFlag === 0 ? (singleSegment ? 1 : 0) : 1 << contentFlag,
+  };
+}
+
 /** Frame_Header size: 4 (magic) + 1 descriptor + window byte + dictionary id + content size. */
 function frameHeaderSize(descriptor: number): number {
-  const singleSegment = (descriptor >> 5) & 1;
-  const dictionaryBytes = [0, 1, 2, 4][descriptor & 3]!;
-  const contentFlag = descriptor >> 6;
-  const contentBytes = contentFlag === 0 ? singleSegment : 1 << contentFlag;
+  const { singleSegment, dictionaryBytes, contentBytes } = descriptorFields(descriptor);
   return 5 + (singleSegment ? 0 : 1) + dictionaryBytes + contentBytes;
 }
 
 /** The window a frame needs: its Window_Descriptor, or its content size when single-segment. */
 function windowSize(header: Uint8Array): number {
-  const descriptor = header[4]!;
-  const singleSegment = (descriptor >> 5) & 1;
+  const { singleSegment, dictionaryBytes, contentBytes } = descriptorFields(header[4]!);
   if (!singleSegment) {
     const exponent = header[5]! >> 3;
     const base = 2 ** (10 + exponent);
     return base + (base / 8) * (header[5]! & 7);
   }
-  const contentFlag = descriptor >> 6;
-  const contentBytes = contentFlag === 0 ? 1 : 1 << contentFlag;
-  const at = 5 + [0, 1, 2, 4][descriptor & 3]!;
+  const at = 5 + dictionaryBytes;
   let size = 0;
   for (let i = contentBytes - 1; i >= 0; i--) size = size * 256 + header[at + i]!;
-  return contentFlag === 1 ? size + 256 : size;
+  // A 2-byte content size is stored minus 256 (RFC 8878 §3.1.1.1.4).
+  return contentBytes === 2 ? size + 256 : size;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
