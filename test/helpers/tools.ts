@@ -10,7 +10,7 @@ import { join } from 'node:path';
 export function haveTools(...names: string[]): boolean {
   const missing = names.filter((n) => spawnSync('sh', ['-c', `command -v ${n}`], { encoding: 'utf8' }).status !== 0);
   if (missing.length === 0) return true;
-  const message = `missing tools: ${missing.join(', ')} (apt-get install gdisk fdisk parted dosfstools mtools ntfs-3g qemu-utils)`;
+  const message = `missing tools: ${missing.join(', ')} (apt-get install gdisk fdisk parted dosfstools mtools ntfs-3g qemu-utils libfsntfs-utils libhivex-bin libwin-hivex-perl libregf-utils)`;
   if (process.env.CI) throw new Error(message);
   console.warn(`skipping: ${message}`);
   return false;
