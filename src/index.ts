@@ -11,8 +11,11 @@ export type { InspectReport, PartitionReport, HeaderReport } from './report/insp
 export type { CheckReport } from './report/check-report.js';
 export { FINDING_CODES, PROFILES } from './check/finding.js';
 export type { Finding, FindingCode, FixEdit, Profile, Severity } from './check/finding.js';
-export { planSet, PlanError } from './plan/plan-set.js';
-export type { EntryEdit } from './plan/plan-set.js';
+export { planSet } from './plan/plan-set.js';
+export { PlanError } from './plan/plan.js';
+export { parseEntryEditText } from './gpt/entry-edit.js';
+export type { EntryEdit, EntryEditText } from './gpt/entry-edit.js';
+export type { AttributeEdit } from './gpt/attributes.js';
 export { planRepair } from './plan/plan-repair.js';
 export type { Plan, PlannedWrite, Change } from './plan/plan.js';
 export { applyPlan } from './write/apply.js';

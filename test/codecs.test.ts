@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyAttributeSpec, attributeNames } from '../src/gpt/attributes.js';
+import { applyAttributeSpec, attributeNames, editedAttributes, parseAttributeSpec } from '../src/gpt/attributes.js';
+import { parseEntryEditText } from '../src/gpt/entry-edit.js';
+import { TYPE_GUIDS } from '../src/gpt/partition-types.js';
 import { crc32 } from '../src/gpt/crc32.js';
 import { decodeEntry, decodeName, decodeUsedEntries, encodeEntry, encodeName } from '../src/gpt/entries.js';
 import { decodeGuid, encodeGuid, normalizeGuid } from '../src/gpt/guid.js';
@@ -131,6 +133,27 @@ describe('attributes', () => {
     expect(() => applyAttributeSpec(0n, 'hidden')).toThrow(/\+ or -/);
     expect(() => applyAttributeSpec(0n, '+64')).toThrow(/unknown attribute/);
     expect(() => applyAttributeSpec(0n, '0x1ffffffffffffffff')).toThrow();
+  });
+  it('reads bit edits into set and clear masks, a later edit of a bit winning', () => {
+    expect(parseAttributeSpec('+required,-hidden')).toEqual({ ok: true, edit: { set: 1n, clear: 1n << 62n } });
+    expect(parseAttributeSpec('+hidden,-hidden')).toEqual({ ok: true, edit: { set: 0n, clear: 1n << 62n } });
+    expect(parseAttributeSpec('-63,+63')).toEqual({ ok: true, edit: { set: 1n << 63n, clear: 0n } });
+    expect(parseAttributeSpec('12')).toEqual({ ok: true, edit: 12n });
+    expect(editedAttributes((1n << 62n) | 4n, { set: 1n, clear: 1n << 62n })).toBe(5n);
+    expect(parseAttributeSpec('hidden')).toEqual({ ok: false, reason: expect.stringMatching(/must start with \+ or -/) });
+  });
+});
+
+describe('entry edit words', () => {
+  it('reads set\'s option words into a typed edit, as the CLI and repair both do', () => {
+    expect(parseEntryEditText({ type: 'EF00', attributes: '+no-drive-letter', name: 'EFI', guid: 'random' })).toEqual({
+      ok: true,
+      edit: { typeGuid: TYPE_GUIDS.ESP, attributes: { set: 1n << 63n, clear: 0n }, name: 'EFI', uniqueGuid: 'random' },
+    });
+    expect(parseEntryEditText({ guid: '0fc63daf-8483-4772-8e79-3d69d8477de4' })).toEqual({ ok: true, edit: { uniqueGuid: '0FC63DAF-8483-4772-8E79-3D69D8477DE4' } });
+    expect(parseEntryEditText({ type: 'nonsense' })).toEqual({ ok: false, reason: expect.stringMatching(/^unknown partition type "nonsense"/) });
+    expect(parseEntryEditText({ guid: 'xyz' })).toEqual({ ok: false, reason: '"xyz" is not a GUID (or "random")' });
+    expect(parseEntryEditText({ attributes: '+64' })).toEqual({ ok: false, reason: expect.stringMatching(/^unknown attribute "64"/) });
   });
 });
 

@@ -34,8 +34,8 @@ describe('one error model at the CLI', () => {
     array.set([0xaf, 0x3d, 0xc6, 0x0f], 0); // a non-zero type GUID: slot 1 is used
     const model = { entryCount: 4, entrySize: 128, array } as Parameters<typeof applyEntryEdit>[0];
     expect(() => applyEntryEdit(model, 1, { name: 'x'.repeat(37) })).toThrow(PlanError);
-    expect(() => applyEntryEdit(model, 1, { attributes: '+nonsense' })).toThrow(/unknown attribute "nonsense"/);
-    expect(() => applyEntryEdit(model, 1, { attributes: '+nonsense' })).toThrow(PlanError);
+    expect(() => applyEntryEdit(model, 1, { typeGuid: 'esp' })).toThrow(/type GUID "esp" is not a GUID/);
+    expect(() => applyEntryEdit(model, 1, { uniqueGuid: 'nope' })).toThrow(PlanError);
   });
 });
 

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // The package's own entry point (dist/, built by `npm ci`), exactly as a user imports it.
-import { applyPlan, checkDisk, inspect, loadGpt, openDisk, planSet, writableDisk } from 'gptdoctor';
+import { ATTR, applyPlan, checkDisk, inspect, loadGpt, openDisk, parseEntryEditText, planSet, TYPE_GUIDS, writableDisk } from 'gptdoctor';
 import { fixtureFile, sha256File } from './helpers/images.js';
 import { haveTools, tempDir } from './helpers/tools.js';
 
@@ -19,7 +19,10 @@ describe('library API', () => {
     expect((await checkDisk(file)).findings.map((f) => f.code)).toContain('esp-type');
 
     const reader = await openDisk(file);
-    const plan = await planSet(await loadGpt(reader), 1, { type: 'esp' }, 'library test');
+    // The typed edit and the CLI's words for it are one and the same edit.
+    const words = parseEntryEditText({ type: 'esp', attributes: '-no-block-io' });
+    expect(words).toEqual({ ok: true, edit: { typeGuid: TYPE_GUIDS.ESP, attributes: { set: 0n, clear: ATTR.NO_BLOCK_IO } } });
+    const plan = await planSet(await loadGpt(reader), 1, { typeGuid: TYPE_GUIDS.ESP, attributes: { set: 0n, clear: ATTR.NO_BLOCK_IO } }, 'library test');
     await reader.close();
     const before = sha256File(file);
     const writer = await openDisk(file, { writable: true });

@@ -8,6 +8,7 @@ import { checkLoaded } from '../src/report/check-report.js';
 import { loadGpt } from '../src/read/load-gpt.js';
 import { applyPlan } from '../src/write/apply.js';
 import type { Plan } from '../src/plan/plan.js';
+import { TYPE_GUIDS } from '../src/gpt/partition-types.js';
 import { planRepair } from '../src/plan/plan-repair.js';
 import { planSet } from '../src/plan/plan-set.js';
 import { undoJournal } from '../src/write/undo.js';
@@ -84,7 +85,7 @@ describe.runIf(haveTools('sfdisk'))('write protocol under faults', () => {
   grown.set(base);
 
   const scenarios: Array<[string, Uint8Array, (src: BlockSource) => Promise<Plan>]> = [
-    ['set --type esp', base, async (src) => planSet(await loadGpt(src), 1, { type: 'esp' }, 'set')],
+    ['set --type esp', base, async (src) => planSet(await loadGpt(src), 1, { typeGuid: TYPE_GUIDS.ESP }, 'set')],
     ['repair of a grown disk', grown, async (src) => {
       const g = await loadGpt(src);
       return planRepair(g, { command: 'repair', findings: (await checkLoaded(g, 'disk.img', 'structure')).findings, applyBootFixes: false });
@@ -146,7 +147,7 @@ describe.runIf(haveTools('sfdisk'))('write protocol under faults', () => {
   }
 
   it('refuses when the disk changed after planning, writing nothing', async () => {
-    const plan = await planSet(await loadGpt(memory(base.slice())), 1, { type: 'esp' }, 'set');
+    const plan = await planSet(await loadGpt(memory(base.slice())), 1, { typeGuid: TYPE_GUIDS.ESP }, 'set');
     const changed = base.slice();
     changed[plan.writes[0]!.offset + 5] = changed[plan.writes[0]!.offset + 5]! ^ 0xff;
     const disk = new MemorySource('disk.img', changed, true);
@@ -155,7 +156,7 @@ describe.runIf(haveTools('sfdisk'))('write protocol under faults', () => {
   });
 
   it('undo refuses when someone else wrote over our sectors, unless forced', async () => {
-    const plan = await planSet(await loadGpt(memory(base.slice())), 1, { type: 'esp' }, 'set');
+    const plan = await planSet(await loadGpt(memory(base.slice())), 1, { typeGuid: TYPE_GUIDS.ESP }, 'set');
     const disk = new MemorySource('disk.img', base.slice(), true);
     const journalPath = join(dir.path, 'foreign.json');
     await applyPlan(plan, disk, { journalPath, reopen: async () => memory(disk.contents().slice()) });

@@ -3,7 +3,7 @@ import { protectiveRecord } from '../gpt/mbr.js';
 import { decodeMbr } from '../gpt/mbr.js';
 import { findCandidates, type Candidate } from '../recover/candidates.js';
 import { shellQuote } from '../check/finding.js';
-import { planRecover } from '../recover/plan-recover.js';
+import { planRecover } from '../plan/plan-recover.js';
 import { loadGpt } from '../read/load-gpt.js';
 import { recoverReport } from '../report/recover-report.js';
 import { EXIT, UsageError, parseSectorSize } from './errors.js';

@@ -1,3 +1,4 @@
+import { parseEntryEditText } from '../gpt/entry-edit.js';
 import { planSet } from '../plan/plan-set.js';
 import { UsageError, parseSectorSize } from './errors.js';
 import { runWrite, type WriteFlags } from './write-flow.js';
@@ -18,11 +19,9 @@ export async function runSet(disk: string, partition: string, options: SetOption
     throw new UsageError('nothing to set: give --type, --attributes, --name and/or --guid');
   }
   const sectorSize = parseSectorSize(options.sectorSize);
-  const edit = {
-    ...(options.type !== undefined ? { type: options.type } : {}),
-    ...(options.attributes !== undefined ? { attributes: options.attributes } : {}),
-    ...(options.name !== undefined ? { name: options.name } : {}),
-    ...(options.guid !== undefined ? { guid: options.guid } : {}),
-  };
+  // The library takes a typed edit; the words of the options are read here, before the disk is opened.
+  const parsed = parseEntryEditText(options);
+  if (!parsed.ok) throw new UsageError(parsed.reason);
+  const edit = parsed.edit;
   return runWrite(disk, options, sectorSize !== undefined ? { sectorSize } : {}, (g) => planSet(g, index, edit, `gptdoctor set ${process.argv.slice(3).join(' ')}`));
 }

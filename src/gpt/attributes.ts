@@ -41,33 +41,54 @@ export function attributeNames(value: bigint): string[] {
 export const formatAttributes = hex64;
 
 /**
- * Applies what a user typed for --attributes to `current`:
- * - a full value (`0x8000000000000001`, or decimal), like diskpart's `gpt attributes=`;
- * - or comma-separated bit edits (`+no-drive-letter,-hidden,+required,+63,-bit-62`).
- * Throws a RangeError with a message meant for a person when the text is not understood.
+ * A change to an entry's attributes: a full 64-bit value, or bits to set and bits to clear on
+ * whatever the entry holds (the two masks never share a bit).
  */
-export function applyAttributeSpec(current: bigint, spec: string): bigint {
+export type AttributeEdit = bigint | { set: bigint; clear: bigint };
+
+/** The attributes `current` becomes under `edit`. */
+export function editedAttributes(current: bigint, edit: AttributeEdit): bigint {
+  return typeof edit === 'bigint' ? edit : (current | edit.set) & ~edit.clear;
+}
+
+/**
+ * Reads what a user typed for --attributes:
+ * - a full value (`0x8000000000000001`, or decimal), like diskpart's `gpt attributes=`;
+ * - or comma-separated bit edits (`+no-drive-letter,-hidden,+required,+63,-bit-62`), applied in
+ *   order, so a later edit of the same bit wins.
+ * A text that is not understood gives the reason, meant for a person.
+ */
+export function parseAttributeSpec(spec: string): { ok: true; edit: AttributeEdit } | { ok: false; reason: string } {
   const text = spec.trim();
   if (/^(0x[0-9a-f]{1,16}|[0-9]+)$/i.test(text)) {
     const value = BigInt(text);
-    if (value >= 1n << 64n) throw new RangeError(`attribute value ${text} does not fit in 64 bits`);
-    return value;
+    if (value >= 1n << 64n) return { ok: false, reason: `attribute value ${text} does not fit in 64 bits` };
+    return { ok: true, edit: value };
   }
-  let value = current;
+  let set = 0n;
+  let clear = 0n;
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const op = part[0];
     if (op !== '+' && op !== '-') {
-      throw new RangeError(`attribute edit "${part}" must start with + or - (e.g. +no-drive-letter,-hidden,+63), or give a full hex value`);
+      return { ok: false, reason: `attribute edit "${part}" must start with + or - (e.g. +no-drive-letter,-hidden,+63), or give a full hex value` };
     }
     const bit = parseBitName(part.slice(1).trim().toLowerCase());
     if (bit === undefined) {
       const known = ATTRIBUTE_BITS.map((a) => a.name).join(', ');
-      throw new RangeError(`unknown attribute "${part.slice(1)}": use a bit number 0–63 or one of ${known}`);
+      return { ok: false, reason: `unknown attribute "${part.slice(1)}": use a bit number 0–63 or one of ${known}` };
     }
     const mask = 1n << BigInt(bit);
-    value = op === '+' ? value | mask : value & ~mask;
+    if (op === '+') [set, clear] = [set | mask, clear & ~mask];
+    else [set, clear] = [set & ~mask, clear | mask];
   }
-  return value;
+  return { ok: true, edit: { set, clear } };
+}
+
+/** `parseAttributeSpec` applied to `current`; throws a RangeError with the reason when the text is not understood. */
+export function applyAttributeSpec(current: bigint, spec: string): bigint {
+  const parsed = parseAttributeSpec(spec);
+  if (!parsed.ok) throw new RangeError(parsed.reason);
+  return editedAttributes(current, parsed.edit);
 }
 
 function parseBitName(name: string): number | undefined {

@@ -8,7 +8,9 @@ import { describeDifference, entryDifferences } from '../gpt/entry-diff.js';
 import { decodeUsedEntries } from '../gpt/entries.js';
 import type { Finding } from '../check/finding.js';
 import type { Change, Plan } from './plan.js';
-import { PlanError, applyEntryEdit, buildPlan, type EntryEdit } from './plan-set.js';
+import { parseEntryEditText, type EntryEdit } from '../gpt/entry-edit.js';
+import { buildPlan, PlanError } from './plan.js';
+import { applyEntryEdit } from './plan-set.js';
 import { modelFromCopy, type Region, type TableModel } from './table-model.js';
 
 export interface RepairOptions {
@@ -26,10 +28,16 @@ export interface RepairOptions {
 /** Boot findings whose `set` fix repair applies itself (never a GUID change: repair keeps identities). */
 const BOOT_FIXES: ReadonlySet<string> = new Set(['esp-type', 'esp-not-fat', 'msr-type', 'esp-attributes', 'recovery-attributes']);
 
-/** The `set` edit of a confidently fixable boot finding: the very edit its fix line makes. */
+/**
+ * The `set` edit of a confidently fixable boot finding: the very edit its fix line makes, read
+ * from the fix line's words by the same parser as `set` itself.
+ */
 function bootEdit(f: Finding): EntryEdit | undefined {
   if (f.edit === undefined || f.partition === undefined || !BOOT_FIXES.has(f.code) || f.edit.guid !== undefined) return undefined;
-  return { ...(f.edit.type ? { type: f.edit.type } : {}), ...(f.edit.attributes ? { attributes: f.edit.attributes } : {}) };
+  const parsed = parseEntryEditText({ ...(f.edit.type ? { type: f.edit.type } : {}), ...(f.edit.attributes ? { attributes: f.edit.attributes } : {}) });
+  // check wrote these words itself, so a parse failure is a bug in gptdoctor, not a refusal.
+  if (!parsed.ok) throw new Error(`the fix of ${f.code} does not parse: ${parsed.reason}`);
+  return parsed.edit;
 }
 
 /**

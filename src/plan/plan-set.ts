@@ -1,23 +1,15 @@
-import type { BlockSource } from '../disk/block-source.js';
-import { applyAttributeSpec, attributeNames, formatAttributes } from '../gpt/attributes.js';
+import { attributeNames, editedAttributes, formatAttributes } from '../gpt/attributes.js';
+import type { EntryEdit } from '../gpt/entry-edit.js';
 import { formatCrc } from '../gpt/crc32.js';
 import { arrayCrc, decodeEntry, encodeEntry, type EntryFields } from '../gpt/entries.js';
 import { normalizeGuid, ZERO_GUID } from '../gpt/guid.js';
-import { resolveType, typeByGuid } from '../gpt/partition-types.js';
+import { typeByGuid } from '../gpt/partition-types.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import { PlanError, planWrites, type Change, type Plan } from './plan.js';
-import { encodeModel, modelFromCopy, modelProblems, type TableModel } from './table-model.js';
+import { buildPlan, PlanError, requireHealthyTable, type Change, type Plan } from './plan.js';
+import { modelFromCopy, type TableModel } from './table-model.js';
 import { randomUUID } from 'node:crypto';
 
-/** What `set` may change in one entry; anything left undefined stays as it is. */
-export interface EntryEdit {
-  type?: string;
-  attributes?: string;
-  name?: string;
-  /** A GUID, or 'random' for a fresh one. */
-  guid?: string;
-}
-
+export type { EntryEdit };
 export { PlanError };
 
 const typeLabel = (guid: string): string => `${typeByGuid(guid)?.name ?? 'unknown type'} (${guid})`;
@@ -51,18 +43,10 @@ export function applyEntryEdit(model: TableModel, index: number, edit: EntryEdit
     throw new PlanError(`slot ${index} is empty; gptdoctor set edits existing partitions (used slots: ${usedSlots.join(', ') || 'none'})`);
   }
   const next: EntryFields = entry.fields();
-  if (edit.type !== undefined) {
-    const resolved = resolveType(edit.type);
-    if (!resolved) throw new PlanError(`unknown partition type "${edit.type}": give a GUID, a gdisk code (EF00, 0C01, 0700, 2700, 8300…) or a name (esp, msr, basic, recovery, linux…)`);
-    next.typeGuid = resolved.guid;
-  }
-  if (edit.attributes !== undefined) next.attributes = asPlanError(() => applyAttributeSpec(entry.attributes, edit.attributes!));
+  if (edit.typeGuid !== undefined) next.typeGuid = requireGuid(edit.typeGuid, 'type GUID');
+  if (edit.attributes !== undefined) next.attributes = editedAttributes(entry.attributes, edit.attributes);
   if (edit.name !== undefined) next.name = edit.name;
-  if (edit.guid !== undefined) {
-    const guid = edit.guid === 'random' ? randomUUID().toUpperCase() : normalizeGuid(edit.guid);
-    if (!guid) throw new PlanError(`"${edit.guid}" is not a GUID (or "random")`);
-    next.uniqueGuid = guid;
-  }
+  if (edit.uniqueGuid !== undefined) next.uniqueGuid = edit.uniqueGuid === 'random' ? randomUUID().toUpperCase() : requireGuid(edit.uniqueGuid, 'unique GUID');
   model.array.set(asPlanError(() => encodeEntry(next, raw)), offset);
 
   const where = `partition ${index}`;
@@ -80,6 +64,13 @@ export function applyEntryEdit(model: TableModel, index: number, edit: EntryEdit
   return { changes, notes };
 }
 
+/** A library caller may hand any text as a GUID; the table only takes the canonical form. */
+function requireGuid(text: string, what: string): string {
+  const guid = normalizeGuid(text);
+  if (!guid) throw new PlanError(`${what} "${text}" is not a GUID`);
+  return guid;
+}
+
 /** The codecs say why a value does not fit with a RangeError; to the user that is a refused plan. */
 function asPlanError<T>(encode: () => T): T {
   try {
@@ -88,31 +79,4 @@ function asPlanError<T>(encode: () => T): T {
     if (err instanceof RangeError) throw new PlanError(err.message);
     throw err;
   }
-}
-
-/** Refuses edits on a table whose copies are damaged or disagree. */
-export function requireHealthyTable(g: LoadedGpt): void {
-  const bad: string[] = [];
-  if (!g.primary.valid) bad.push('the primary GPT is damaged');
-  if (!g.backup.valid) bad.push('the backup GPT is damaged');
-  if (g.primary.valid && g.backup.valid && g.primary.header!.entriesCrc32 !== g.backup.header!.entriesCrc32) bad.push('the two copies differ');
-  if (bad.length) throw new PlanError(`${bad.join(' and ')}; run \`gptdoctor check\` to see why and \`gptdoctor repair\` to fix it before editing entries`);
-}
-
-/** Encodes a model into regions, checks it is valid, and reads the before-images. */
-export async function buildPlan(g: LoadedGpt, model: TableModel, command: string, changes: Change[], notes: string[], extra: Parameters<typeof planWrites>[2] = []): Promise<Plan> {
-  const problems = modelProblems(model, g.totalSectors);
-  if (problems.length) throw new PlanError(`refusing to write an invalid table: ${problems.join('; ')}`);
-  const regions = [...encodeModel(model, await currentArrays(g.source, model)), ...extra];
-  const writes = await planWrites(g.source, g.sectorSize, regions);
-  return { command, source: { path: g.source.path, format: g.source.format, size: g.source.size, sectorSize: g.sectorSize }, writes, changes, notes };
-}
-
-/** The sectors the arrays will occupy, as they are now (their tail bytes are kept). */
-async function currentArrays(source: BlockSource, m: TableModel): Promise<{ primary: Uint8Array; backup: Uint8Array }> {
-  const length = Math.ceil((m.entryCount * m.entrySize) / m.sectorSize) * m.sectorSize;
-  return {
-    primary: await source.read(m.primaryEntriesLba * m.sectorSize, length),
-    backup: await source.read(m.backupEntriesLba * m.sectorSize, length),
-  };
 }

@@ -1,6 +1,7 @@
 import { sameBytes } from '../bytes.js';
 import type { BlockSource } from '../disk/block-source.js';
-import type { Region } from './table-model.js';
+import type { LoadedGpt } from '../read/load-gpt.js';
+import { encodeModel, modelProblems, type Region, type TableModel } from './table-model.js';
 
 /** A refusal that explains itself: nothing was written. */
 export class PlanError extends Error {
@@ -64,3 +65,29 @@ export async function planWrites(source: BlockSource, sectorSize: number, region
   return writes;
 }
 
+/** Refuses edits on a table whose copies are damaged or disagree. */
+export function requireHealthyTable(g: LoadedGpt): void {
+  const bad: string[] = [];
+  if (!g.primary.valid) bad.push('the primary GPT is damaged');
+  if (!g.backup.valid) bad.push('the backup GPT is damaged');
+  if (g.primary.valid && g.backup.valid && g.primary.header!.entriesCrc32 !== g.backup.header!.entriesCrc32) bad.push('the two copies differ');
+  if (bad.length) throw new PlanError(`${bad.join(' and ')}; run \`gptdoctor check\` to see why and \`gptdoctor repair\` to fix it before editing entries`);
+}
+
+/** Encodes a model into regions, checks it is valid, and reads the before-images. */
+export async function buildPlan(g: LoadedGpt, model: TableModel, command: string, changes: Change[], notes: string[], extra: Parameters<typeof planWrites>[2] = []): Promise<Plan> {
+  const problems = modelProblems(model, g.totalSectors);
+  if (problems.length) throw new PlanError(`refusing to write an invalid table: ${problems.join('; ')}`);
+  const regions = [...encodeModel(model, await currentArrays(g.source, model)), ...extra];
+  const writes = await planWrites(g.source, g.sectorSize, regions);
+  return { command, source: { path: g.source.path, format: g.source.format, size: g.source.size, sectorSize: g.sectorSize }, writes, changes, notes };
+}
+
+/** The sectors the arrays will occupy, as they are now (their tail bytes are kept). */
+async function currentArrays(source: BlockSource, m: TableModel): Promise<{ primary: Uint8Array; backup: Uint8Array }> {
+  const length = Math.ceil((m.entryCount * m.entrySize) / m.sectorSize) * m.sectorSize;
+  return {
+    primary: await source.read(m.primaryEntriesLba * m.sectorSize, length),
+    backup: await source.read(m.backupEntriesLba * m.sectorSize, length),
+  };
+}

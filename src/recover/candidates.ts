@@ -2,44 +2,16 @@ import { sameBytes } from '../bytes.js';
 import { randomUUID } from 'node:crypto';
 import { sha256Hex as sha256 } from '../sha256.js';
 import type { BlockSource } from '../disk/block-source.js';
-import { decodeUsedEntries, encodeEntry, type GptEntry } from '../gpt/entries.js';
+import { decodeUsedEntries, encodeEntry } from '../gpt/entries.js';
 import { filesystemsInChunk, type FoundFilesystem } from './fs-outline.js';
 import { sliceReader } from '../fs/byte-reader.js';
 import { openFat } from '../fs/fat.js';
 import { TYPE_GUIDS, typeByGuid } from '../gpt/partition-types.js';
-import { GPT_REVISION_1_0, arraySectors } from '../gpt/header.js';
-import type { LoadedGpt } from '../read/load-gpt.js';
-import type { TableModel } from '../plan/table-model.js';
+import { arraySectors } from '../gpt/header.js';
+import type { Candidate } from '../plan/candidate.js';
 import { CHUNK_SIZE, huntArrays, huntHeaders, type FoundHeader, type HuntProgress } from './hunt.js';
 
-/** One table gptdoctor could restore, with the evidence for it. */
-export interface Candidate {
-  rank: number;
-  score: number;
-  sectorSize: number;
-  /** 'headers': a CRC-valid header vouches for the array; 'array': an array alone; 'filesystems': outlined from filesystem headers. */
-  basis: 'headers' | 'array' | 'filesystems';
-  diskGuid?: string;
-  firstUsableLba: number;
-  lastUsableLba: number;
-  entryCount: number;
-  entrySize: number;
-  array: Uint8Array;
-  partitions: GptEntry[];
-  headers: Array<{
-    lba: number;
-    role: 'primary' | 'backup' | 'orphaned backup' | 'stale copy';
-    arrayOk: boolean;
-    /** Evidence: where the header and its array sit, and their SHA-256. */
-    offset: number;
-    sha256: string;
-    entriesOffset: number;
-    entriesSha256: string;
-  }>;
-  evidence: string[];
-  /** Filesystems-basis candidates: each partition's type, and what it was guessed from. */
-  guessedTypes?: Array<{ partition: number; type: string; from: string }>;
-}
+export type { Candidate };
 
 /** Every sector size a GPT can be written for: the hunt tries them all, whatever --sector-size says. */
 export const HUNT_SECTOR_SIZES = [512, 1024, 2048, 4096] as const;
@@ -213,28 +185,4 @@ async function efiBootFiles(source: BlockSource, f: FoundFilesystem): Promise<st
   } catch {
     return [];
   }
-}
-
-/**
- * The table a candidate becomes on this disk: both copies at their standard places (primary
- * array at LBA 2, backup at the last LBA), the usable range kept unless the disk is now too small.
- */
-export function modelFromCandidate(g: LoadedGpt, c: Candidate): TableModel {
-  const sectors = arraySectors(c.entryCount, c.entrySize, c.sectorSize);
-  const backupEntriesLba = g.lastLba - sectors;
-  return {
-    sectorSize: c.sectorSize,
-    diskGuid: c.diskGuid ?? randomUUID().toUpperCase(),
-    firstUsableLba: Math.max(c.firstUsableLba, 2 + sectors),
-    lastUsableLba: Math.min(c.lastUsableLba, backupEntriesLba - 1),
-    entryCount: c.entryCount,
-    entrySize: c.entrySize,
-    array: c.array.slice(),
-    primaryLba: 1,
-    primaryEntriesLba: 2,
-    backupLba: g.lastLba,
-    backupEntriesLba,
-    revision: GPT_REVISION_1_0,
-    headerSize: 92,
-  };
 }

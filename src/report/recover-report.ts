@@ -1,6 +1,6 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
-import type { Candidate } from '../recover/candidates.js';
-import { differencesFromDisk, sameAsDisk } from '../recover/compare.js';
+import type { Candidate } from '../plan/candidate.js';
+import { differencesFromDisk, sameAsDisk } from '../plan/recover-compare.js';
 import { partitionReport, type PartitionReport } from './inspect-report.js';
 
 /** The JSON contract of `recover --json` (docs/ARCHITECTURE.md §5; README, recover). */

@@ -1,7 +1,7 @@
 import { entryDifferences, describeDifference } from '../gpt/entry-diff.js';
 import { MBR_GPT_PROTECTIVE, type Mbr, type MbrRecord } from '../gpt/mbr.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import type { Candidate } from './candidates.js';
+import type { Candidate } from './candidate.js';
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`;
 

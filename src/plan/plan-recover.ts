@@ -1,11 +1,10 @@
 import { entryDifferences } from '../gpt/entry-diff.js';
 import { encodeProtectiveMbr } from '../gpt/mbr.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
-import type { Change, Plan } from '../plan/plan.js';
-import { PlanError, buildPlan } from '../plan/plan-set.js';
-import type { Region } from '../plan/table-model.js';
-import { modelFromCandidate, type Candidate } from './candidates.js';
-import { differencesFromDisk, mbrPartitions, recoverRefusal, type ReplaceFlags } from './compare.js';
+import { PlanError, buildPlan, type Change, type Plan } from './plan.js';
+import type { Region } from './table-model.js';
+import { modelFromCandidate, type Candidate } from './candidate.js';
+import { differencesFromDisk, mbrPartitions, recoverRefusal, type ReplaceFlags } from './recover-compare.js';
 
 export interface RecoverPlanOptions extends ReplaceFlags {
   command: string;
