@@ -10,6 +10,9 @@
 //   hunt  — `gptdoctor recover` over a cached 1 GiB image vs `grep -c 'EFI PART'`.
 //   vhdx  — check of a dynamic VHDX vs `qemu-img convert -O raw` + `sgdisk -v`; bytes read per check.
 //   table — tables of 128, 8,192 and 32,768 used entries vs sgdisk, sfdisk and parted.
+//   baseline — with BENCH_BASELINE=DIR (another checkout, built: `npm ci` there), the same
+//           gptdoctor commands run with that build too, alternately in one run, so a
+//           restructuring can show it made nothing slower.
 // Images are made here by sfdisk and mkfs.fat (independent tools), in bench/tmp.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -196,6 +199,36 @@ for (const [label, file] of [['1 GiB raw image', one], ['1 GiB dynamic VHDX', vh
 const versionMs = time(`${gd} --version`, REPEATS);
 rows.push(['gptdoctor --version (start-up)', versionMs, [['node -e 0', time('node -e 0', REPEATS)]]]);
 
+/**
+ * This build against another one on the same files: each sample runs both, in alternating order,
+ * so drift in the machine's speed falls on both alike; medians of the samples.
+ */
+function baselineSection(baselineDir) {
+  const other = `node ${join(baselineDir, 'bin/gptdoctor.js')}`;
+  const commit = version(`git -C ${baselineDir} log -1 --format='%h %s' | cut -c1-72`);
+  const cases = [
+    ['scan --profile structure of ' + IMAGES + ' images', (g) => `${g} scan --json --profile structure ${dir} > /dev/null 2>&1`, 5],
+    ['scan of ' + IMAGES + ' images (Windows rules)', (g) => `${g} scan --json ${dir} > /dev/null 2>&1`, 5],
+    ['one check (1 GiB Windows image)', (g) => `${g} check ${one} > /dev/null`, REPEATS],
+    ['check --profile structure of 32768 used entries', (g) => `${g} check --profile structure ${join(tmp, 'entries-32768.img')} > /dev/null`, 9],
+    ['check --json --profile structure of 32768 used entries', (g) => `${g} check --json --profile structure ${join(tmp, 'entries-32768.img')} > /dev/null`, 9],
+    ['check of a dynamic VHDX (1 GiB Windows image)', (g) => `${g} check ${vhdx} > /dev/null`, REPEATS],
+    ['gptdoctor --version (start-up)', (g) => `${g} --version > /dev/null`, REPEATS],
+  ];
+  const out = ['', '## Against a baseline build', '', `BENCH_BASELINE: \`${commit}\`. A ratio above 1 means this build took less time.`, '', '| scenario | this build | baseline | ratio (baseline / this) |', '|---|---|---|---|'];
+  for (const [name, command, runs] of cases) {
+    const ours = [];
+    const theirs = [];
+    for (let i = 0; i < runs; i++) {
+      const pair = i % 2 ? [[theirs, other], [ours, gd]] : [[ours, gd], [theirs, other]];
+      for (const [samples, g] of pair) samples.push(time(command(g)));
+    }
+    const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    out.push(`| ${name} | ${fmt(median(ours))} | ${fmt(median(theirs))} | ${(median(theirs) / median(ours)).toFixed(2)}× |`);
+  }
+  return out;
+}
+
 const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 const lines = [
@@ -240,6 +273,7 @@ lines.push(
 );
 lines.push('', `The recover hunt read the 1 GiB image at ${(huntRate / 1024).toFixed(2)} GiB/s, Node start-up included.`);
 lines.push('', `Per image in the scan: gptdoctor ${fmt(scanMs / IMAGES)} (${fmt(scanStructureMs / IMAGES)} with \`--profile structure\`), sgdisk -v ${fmt(sgdiskLoop / IMAGES)}, sfdisk --verify ${fmt(sfdiskLoop / IMAGES)}.`);
+if (process.env.BENCH_BASELINE) lines.push(...baselineSection(process.env.BENCH_BASELINE));
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n') + '\n');
 console.log(lines.join('\n'));
