@@ -191,7 +191,7 @@ class HiveReader {
   }
 
   /** The nk offsets of a subkey list: lf/lh (offset + hint), li (offsets), ri (lists of those). */
-  private listOffsets(offset: number, what: string, inRi = false): number[] {
+  private listOffsets(offset: number, what: string, inRi?: number): number[] {
     const c = this.cells.cell(offset, what);
     const count = u16(c, 2);
     const entry = is(c, 'lf') || is(c, 'lh') ? 8 : is(c, 'li') || is(c, 'ri') ? 4 : 0;
@@ -202,13 +202,14 @@ class HiveReader {
       for (let i = 0; i < count; i++) out.push(u32(c, 4 + i * entry));
       return out;
     }
-    if (inRi) throw new VolumeUnreadable(`${what}: the ri list at ${hex(offset)} lies inside another ri list`);
+    if (inRi !== undefined) throw new VolumeUnreadable(`${what}: the ri list at ${hex(offset)} lies inside the ri list at ${hex(inRi)}`);
     const seen = new Set<number>();
     for (let i = 0; i < count; i++) {
       const sub = u32(c, 4 + i * 4);
-      if (seen.has(sub) || sub === offset) throw new VolumeUnreadable(`${what}: the ri list at ${hex(offset)} names the list at ${hex(sub)} twice`);
+      if (sub === offset) throw new VolumeUnreadable(`${what}: the ri list at ${hex(offset)} lists itself`);
+      if (seen.has(sub)) throw new VolumeUnreadable(`${what}: the ri list at ${hex(offset)} names the list at ${hex(sub)} twice`);
       seen.add(sub);
-      for (const o of this.listOffsets(sub, what, true)) out.push(o);
+      for (const o of this.listOffsets(sub, what, offset)) out.push(o);
     }
     return out;
   }
