@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BOOT_MANAGER_ID, OBJECT_TYPE_BOOT_LOADER, OBJECT_TYPE_BOOT_MANAGER, decodeBcd, decodeDevice, type BcdStore } from '../src/fs/bcd.js';
 import { openHive, type Hive } from '../src/fs/regf.js';
 import { VolumeUnreadable } from '../src/fs/unreadable.js';
-import { encodeGuid } from '../src/gpt/guid.js';
+import { DISK, ESP, LOADER_1, LOADER_2, MEMDIAG, SCRIPT, WINDOWS, bcdReg, binary, braced, gptStore, otherDevice, partitionDevice, sz, type BcdObject } from './helpers/bcd-reg.js';
 import { haveTools, run, tempDir } from './helpers/tools.js';
 
 /**
@@ -14,66 +14,6 @@ import { haveTools, run, tempDir } from './helpers/tools.js';
  * device records composed per the layout in src/fs/bcd.ts, REG_SZ and REG_MULTI_SZ strings.
  * hivexget reads each device element back, so the bytes decoded are the bytes hivex stored.
  */
-const SCRIPT = new URL('../scripts/make-test-hive.sh', import.meta.url).pathname;
-const ROOT = 'HKEY_LOCAL_MACHINE\\BCD00000000';
-
-const ESP = 'C0DE0001-1111-4222-8333-444455556666';
-const WINDOWS = 'C0DE0002-7777-4888-9999-AAAABBBBCCCC';
-const DISK = '0D15C000-ABCD-4EF0-8123-456789ABCDEF';
-const LOADER_1 = 'A1B2C3D4-0001-11EE-8000-000000000001';
-const LOADER_2 = 'A1B2C3D4-0002-11EE-8000-000000000002';
-const MEMDIAG = 'B2721D73-1DB4-4C62-BF78-C548A880142D';
-
-const hexes = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(',');
-const binary = (b: Uint8Array): string => `hex:${hexes(b)}`;
-const sz = (s: string): string => `hex(1):${hexes(new Uint8Array(Buffer.from(`${s}\0`, 'utf16le')))}`;
-const multiSz = (list: string[]): string => `hex(7):${hexes(new Uint8Array(Buffer.from(`${list.join('\0')}\0\0`, 'utf16le')))}`;
-const dword = (n: number): string => `dword:${n.toString(16).padStart(8, '0')}`;
-const braced = (guid: string): string => `{${guid.toLowerCase()}}`;
-
-/** A partition device element as Windows writes it (0x58 bytes). */
-function partitionDevice(style: 'gpt' | 'mbr', partition: string | number, disk: string | number): Uint8Array {
-  const d = new Uint8Array(0x58);
-  const v = new DataView(d.buffer);
-  v.setUint32(0x10, 6, true); // device type: partition
-  v.setUint32(0x18, 0x48, true); // the device data's length
-  if (style === 'gpt') {
-    encodeGuid(partition as string, d, 0x20);
-    v.setUint32(0x34, 0, true);
-    encodeGuid(disk as string, d, 0x38);
-  } else {
-    v.setBigUint64(0x20, BigInt(partition), true);
-    v.setUint32(0x34, 1, true);
-    v.setUint32(0x38, disk as number, true);
-  }
-  return d;
-}
-
-function otherDevice(type: number, length = 0x48): Uint8Array {
-  const d = new Uint8Array(length);
-  new DataView(d.buffer).setUint32(0x10, type, true);
-  return d;
-}
-
-interface BcdObject {
-  id: string;
-  type?: number;
-  /** Element id → the .reg text of its "Element" value. */
-  elements: Record<string, string>;
-}
-
-function bcdReg(objects: BcdObject[]): string {
-  const lines = ['Windows Registry Editor Version 5.00', '', `[${ROOT}\\Description]`, '"KeyName"="BCD00000000"', '', `[${ROOT}\\Objects]`];
-  for (const o of objects) {
-    const key = `${ROOT}\\Objects\\${o.id.startsWith('{') || o.id.length !== 36 ? o.id : braced(o.id)}`;
-    lines.push('', `[${key}]`);
-    if (o.type !== undefined) lines.push('', `[${key}\\Description]`, `"Type"=${dword(o.type)}`);
-    lines.push('', `[${key}\\Elements]`);
-    for (const [id, value] of Object.entries(o.elements)) lines.push('', `[${key}\\Elements\\${id}]`, `"Element"=${value}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 describe.runIf(haveTools('python3', 'hivexregedit', 'hivexget'))('BCD decoder on hivex-made stores', () => {
   const dir = tempDir('gptdoctor-bcd-');
   afterAll(() => dir.cleanup());
@@ -93,30 +33,7 @@ describe.runIf(haveTools('python3', 'hivexregedit', 'hivexget'))('BCD decoder on
   it('a GPT store: boot manager on the ESP, two loaders on the Windows partition, other objects skipped', async () => {
     const espDevice = partitionDevice('gpt', ESP, DISK);
     const windowsDevice = partitionDevice('gpt', WINDOWS, DISK);
-    const { file, hive } = await store([
-      {
-        id: BOOT_MANAGER_ID,
-        type: OBJECT_TYPE_BOOT_MANAGER,
-        elements: {
-          '11000001': binary(espDevice),
-          '12000002': sz('\\EFI\\Microsoft\\Boot\\bootmgfw.efi'),
-          '12000004': sz('Windows Boot Manager'),
-          '23000003': sz(braced(LOADER_1)),
-          '24000001': multiSz([braced(LOADER_1), braced(LOADER_2)]),
-        },
-      },
-      {
-        id: LOADER_1,
-        type: OBJECT_TYPE_BOOT_LOADER,
-        elements: { '11000001': binary(windowsDevice), '12000002': sz('\\Windows\\system32\\winload.efi'), '12000004': sz('Windows 10'), '21000001': binary(windowsDevice) },
-      },
-      { id: MEMDIAG, type: 0x10200005, elements: { '11000001': binary(espDevice), '12000004': sz('Windows Memory Diagnostic') } },
-      {
-        id: LOADER_2,
-        type: OBJECT_TYPE_BOOT_LOADER,
-        elements: { '11000001': binary(windowsDevice), '12000002': sz('\\Windows\\system32\\winload.efi'), '12000004': sz('Windows 11 — второй'), '21000001': binary(windowsDevice) },
-      },
-    ]);
+    const { file, hive } = await store(gptStore());
     const gpt = { kind: 'partition', style: 'gpt', diskGuid: DISK } as const;
     expect(decodeBcd(hive)).toEqual<BcdStore>({
       bootManager: { device: { ...gpt, partitionGuid: ESP }, defaultObject: LOADER_1, displayOrder: [LOADER_1, LOADER_2] },
