@@ -33,6 +33,7 @@ export interface HiveKey {
   readonly depth: number;
   /** The key it was listed by; undefined for the root. */
   readonly parent: HiveKey | undefined;
+  /** Cell offsets of its subkey list and value list, as stored (checked when they are read). */
   readonly subkeyList: number;
   readonly valueList: number;
 }
