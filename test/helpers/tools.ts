@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,6 +21,14 @@ export function canUseLoop(): boolean {
   const ok = process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('losetup', ['--version']).status === 0;
   if (!ok && process.env.CI) throw new Error('loop devices are needed (run as root on Linux)');
   if (!ok) console.warn('skipping: loop-device tests need root on Linux');
+  return ok;
+}
+
+/** True when we may mount FUSE filesystems (root on Linux, /dev/fuse present). In CI their absence is a failure. */
+export function canUseFuse(): boolean {
+  const ok = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/dev/fuse');
+  if (!ok && process.env.CI) throw new Error('FUSE mounts are needed (run as root on Linux with /dev/fuse)');
+  if (!ok) console.warn('skipping: FUSE-mount tests need root on Linux and /dev/fuse');
   return ok;
 }
 
