@@ -29,7 +29,8 @@ const MAX_CLUSTER_SIZE = 2 * 1024 * 1024;
 /** Records and index blocks above 64 KiB are not NTFS, and each is read whole into memory. */
 const MAX_RECORD_SIZE = 64 * 1024;
 
-const isPow2 = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
+/** Exact for any size (bitwise tricks would wrap above 2^31). */
+const isPow2 = (n: number): boolean => n > 0 && Number.isSafeInteger(n) && 2 ** Math.round(Math.log2(n)) === n;
 const int8 = (v: number): number => (v > 127 ? v - 256 : v);
 
 /**

@@ -30,7 +30,8 @@ type Result<T> = ({ ok: true } & T) | { ok: false; reason: string };
 const COLLATION_FILE_NAME = 1;
 const ENTRY_HAS_SUB_NODE = 0x01;
 const ENTRY_LAST = 0x02;
-const isPow2 = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
+/** Exact for any u32 (bitwise tricks would wrap above 2^31). */
+const isPow2 = (n: number): boolean => n > 0 && Number.isSafeInteger(n) && 2 ** Math.round(Math.log2(n)) === n;
 
 /**
  * The entries of an index node whose header (entries offset, bytes in use, bytes allocated, flags)

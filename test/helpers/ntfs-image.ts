@@ -123,6 +123,31 @@ export function recordAttributes(b: Uint8Array, g: Geometry, n: number): Attribu
   }
 }
 
+export interface RunAt {
+  /** Image offset of the run's header byte, and of its LCN offset field. */
+  at: number;
+  offsetAt: number;
+  offsetWidth: number;
+  lcn: number;
+  length: number;
+}
+
+/** The runs of the mapping pairs at `pairs` (a record whose fixups are undone, or whose runs lie in one stride). */
+export function runsAt(b: Uint8Array, pairs: number): RunAt[] {
+  const view = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const out: RunAt[] = [];
+  let lcn = 0;
+  for (let at = pairs; b[at] !== 0 && out.length < 4096; ) {
+    const lengthWidth = b[at]! & 15;
+    const offsetWidth = b[at]! >> 4;
+    const length = view.readUIntLE(at + 1, lengthWidth);
+    if (offsetWidth > 0) lcn += view.readIntLE(at + 1 + lengthWidth, offsetWidth);
+    out.push({ at, offsetAt: at + 1 + lengthWidth, offsetWidth, lcn, length });
+    at += 1 + lengthWidth + offsetWidth;
+  }
+  return out;
+}
+
 /** Offsets of cluster-aligned INDX blocks in the image whose entries name `parent` as their directory. */
 export function indexBlocksOf(b: Uint8Array, clusterSize: number, blockSize: number, parent: number): number[] {
   const view = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
