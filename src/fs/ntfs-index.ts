@@ -82,7 +82,7 @@ export function decodeIndexRoot(value: Uint8Array): Result<IndexRoot> {
   return node.ok ? { ok: true, blockSize, node } : { ok: false, reason: `$INDEX_ROOT: ${node.reason}` };
 }
 
-/** One INDX block (a copy: fixups are undone in place), which must say it is block `vcn`. */
+/** One INDX block (a copy of its own, see copyOf: fixups are undone in place), which must say it is block `vcn`. */
 export function decodeIndexBlock(b: Uint8Array, vcn: number): Result<IndexNode> {
   const fail = (reason: string): Result<IndexNode> => ({ ok: false, reason: `index block at VCN ${vcn}: ${reason}` });
   const fixups = applyFixups(b, 'INDX');

@@ -1,13 +1,14 @@
 import { u16, u32 } from '../gpt/le.js';
 import type { ByteReader } from './byte-reader.js';
-import { AT, decodeFileName, decodeRecord, mftRef, namePreference, s64, utf16, type Attribute, type FileName, type MftRecord, type NonResidentAttribute } from './ntfs-record.js';
+import type { NtfsBoot } from './ntfs-boot.js';
+import { AT, copyOf, decodeFileName, decodeRecord, mftRef, namePreference, s64, utf16, type Attribute, type FileName, type MftRecord, type NonResidentAttribute } from './ntfs-record.js';
 import { nonResidentStream, residentStream, type Geometry, type NtfsStream } from './ntfs-stream.js';
 import { VolumeUnreadable } from './unreadable.js';
 
 /**
- * The MFT as a table of files: records read through the $MFT's own $DATA stream, and each file's
- * attributes gathered from its base record and, through an $ATTRIBUTE_LIST, its extension
- * records. Everything that fails throws VolumeUnreadable with the record's number in the reason.
+ * The MFT as a table of files: records read through the $MFT's own $DATA stream (openMft finds
+ * it from record 0), and each file's attributes gathered from its base record and, through an
+ * $ATTRIBUTE_LIST, its extension records. Everything that fails throws VolumeUnreadable with the record's number in the reason.
  */
 export interface NtfsFile {
   record: number;
@@ -21,6 +22,7 @@ const MAX_ATTRIBUTE_LIST_BYTES = 256 * 1024;
 const MAX_ATTRIBUTE_LIST_ENTRIES = 8192;
 /** Decoded records kept; cleared when full (directories list a few hundred at a time). */
 const RECORD_CACHE = 4096;
+const MFT = 0;
 
 export class Mft {
   private readonly cache = new Map<number, MftRecord>();
@@ -155,4 +157,37 @@ export function fileNames(file: NtfsFile): FileName[] {
     .map((a) => decodeFileName((a as { value: Uint8Array }).value))
     .filter((n): n is FileName => n !== undefined)
     .sort((a, b) => namePreference(a.namespace) - namePreference(b.namespace));
+}
+
+/**
+ * Record 0 describes the $MFT itself: read it at the boot sector's MFT cluster (or from $MFTMirr
+ * when that copy fails its fixups), map the records its first extent covers, and if it has an
+ * attribute list, gather the later extents from the extension records those first clusters hold.
+ */
+export async function openMft(r: ByteReader, boot: NtfsBoot, problems: string[]): Promise<Mft> {
+  const at = async (lcn: number): Promise<ReturnType<typeof decodeRecord>> => {
+    const bytes = await r.read(lcn * boot.clusterSize, boot.mftRecordSize);
+    return bytes.length < boot.mftRecordSize ? { ok: false, reason: 'MFT record 0 lies past the end of the partition' } : decodeRecord(copyOf(bytes, 0, boot.mftRecordSize), MFT);
+  };
+  let record: ReturnType<typeof decodeRecord> = await at(boot.mftLcn);
+  if (!record.ok || !record.inUse) {
+    const mirror = await at(boot.mftMirrLcn);
+    if (!mirror.ok || !mirror.inUse) throw new VolumeUnreadable(`$MFT: ${record.ok ? 'record 0 is not in use' : record.reason}; the $MFTMirr copy too`);
+    problems.push(`$MFT record 0 is damaged (${record.ok ? 'not in use' : record.reason}); read from $MFTMirr`);
+    record = mirror;
+  }
+  const base: MftRecord = record;
+  const data = base.attributes.filter((a): a is NonResidentAttribute => a.type === AT.DATA && a.name === '' && !a.resident);
+  const first = data.filter((a) => a.lowestVcn === 0);
+  if (first.length !== 1) throw new VolumeUnreadable('$MFT: record 0 has no non-resident $DATA starting at VCN 0');
+  const geometry = { clusterSize: boot.clusterSize, totalClusters: boot.totalClusters };
+  const mft = new Mft(r, geometry, boot.mftRecordSize, nonResidentStream(r, geometry, first, '$MFT', true));
+  mft.remember(MFT, base);
+  // Without an attribute list record 0 holds every extent; with one, the list names them.
+  const hasList = base.attributes.some((a) => a.type === AT.ATTRIBUTE_LIST);
+  const whole = hasList ? mft.stream(await mft.file(MFT), AT.DATA) : nonResidentStream(r, geometry, data, '$MFT');
+  if (!whole) throw new VolumeUnreadable('$MFT: its attribute list names no $DATA');
+  mft.useStream(whole);
+  mft.remember(MFT, base);
+  return mft;
 }

@@ -46,6 +46,14 @@ export function mftRef(b: Uint8Array, off: number): { record: number; seq: numbe
   return { record: u32(b, off) + u16(b, off + 4) * 0x100000000, seq: u16(b, off + 6) };
 }
 
+/**
+ * A copy of b[from, to). Not `slice`: a ByteReader over Node's fs hands out Buffers, whose slice
+ * is a view, and fixups are undone in place.
+ */
+export function copyOf(b: Uint8Array, from = 0, to = b.length): Uint8Array {
+  return new Uint8Array(b.subarray(from, to));
+}
+
 /** UTF-16LE code units as a string; `chars` is bounded by the caller's checks (≤ 255 in names). */
 export function utf16(b: Uint8Array, off: number, chars: number): string {
   let s = '';
@@ -106,8 +114,8 @@ const IN_USE = 0x0001;
 const IS_DIRECTORY = 0x0002;
 
 /**
- * Decodes record `number` from its `bytes` (exactly one record's size, a copy: fixups are undone
- * in place). A record that says it is another record means the MFT's map is wrong.
+ * Decodes record `number` from its `bytes` (exactly one record's size, a copy of its own: see
+ * copyOf, fixups are undone in place). A record that says it is another record means the MFT's map is wrong.
  */
 export function decodeRecord(bytes: Uint8Array, number: number): RecordResult {
   const fail = (reason: string): RecordResult => ({ ok: false, reason: `MFT record ${number}: ${reason}` });
@@ -157,7 +165,7 @@ function decodeAttribute(b: Uint8Array, type: number): { attribute: Attribute; l
     const valueLength = u32(b, 0x10);
     const valueOffset = u16(b, 0x14);
     if (valueOffset + valueLength > length) return `resident value of ${valueLength} bytes at ${valueOffset} runs past its end`;
-    return { attribute: { ...base, resident: true, value: b.slice(valueOffset, valueOffset + valueLength) }, length };
+    return { attribute: { ...base, resident: true, value: copyOf(b, valueOffset, valueOffset + valueLength) }, length };
   }
   if (nonResident !== 1) return `non-resident flag ${nonResident}`;
   if (length < 0x40) return `non-resident header of ${length} bytes`;
@@ -170,7 +178,7 @@ function decodeAttribute(b: Uint8Array, type: number): { attribute: Attribute; l
   const [allocatedSize, dataSize, initializedSize] = sizes;
   if (allocatedSize === undefined || dataSize === undefined || initializedSize === undefined || sizes.some((s) => s! < 0)) return 'a size is negative or beyond 2^53 bytes';
   return {
-    attribute: { ...base, resident: false, lowestVcn, highestVcn, mappingPairs: b.slice(mappingPairsOffset, length), allocatedSize, dataSize, initializedSize },
+    attribute: { ...base, resident: false, lowestVcn, highestVcn, mappingPairs: copyOf(b, mappingPairsOffset, length), allocatedSize, dataSize, initializedSize },
     length,
   };
 }

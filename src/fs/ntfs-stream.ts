@@ -1,6 +1,6 @@
 import type { ByteReader } from './byte-reader.js';
 import { decodeRunlist, overlappingCluster, type Run } from './ntfs-runlist.js';
-import type { Attribute, NonResidentAttribute } from './ntfs-record.js';
+import { copyOf, type Attribute, type NonResidentAttribute } from './ntfs-record.js';
 import { VolumeUnreadable } from './unreadable.js';
 
 /**
@@ -25,7 +25,7 @@ export const MAX_RUNS = 1 << 20;
 const READ_CHUNK = 1024 * 1024;
 
 export function residentStream(value: Uint8Array): NtfsStream {
-  return { dataSize: value.length, read: async (offset, length) => value.slice(Math.min(offset, value.length), Math.min(offset + length, value.length)) };
+  return { dataSize: value.length, read: async (offset, length) => copyOf(value, Math.min(offset, value.length), Math.min(offset + length, value.length)) };
 }
 
 /**

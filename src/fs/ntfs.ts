@@ -2,9 +2,9 @@ import type { ByteReader } from './byte-reader.js';
 import { decodeNtfsBoot, type NtfsBoot } from './ntfs-boot.js';
 import { Directories } from './ntfs-dir.js';
 import { simpleUpcase, upcaseTable, type Upcase } from './ntfs-index.js';
-import { dataSize, fileNames, Mft, type NtfsFile } from './ntfs-mft.js';
-import { AT, decodeRecord, NAMESPACE, utf16, type MftRecord, type NonResidentAttribute } from './ntfs-record.js';
-import { nonResidentStream, unsupportedEncoding, type NtfsStream } from './ntfs-stream.js';
+import { dataSize, fileNames, openMft, type Mft, type NtfsFile } from './ntfs-mft.js';
+import { AT, NAMESPACE, utf16 } from './ntfs-record.js';
+import { unsupportedEncoding, type NtfsStream } from './ntfs-stream.js';
 import { VolumeUnreadable } from './unreadable.js';
 
 export interface NtfsDirEntry {
@@ -43,7 +43,6 @@ export interface NtfsVolume {
   freeBytes(enough?: number): Promise<number>;
 }
 
-const MFT = 0;
 const VOLUME = 3;
 const ROOT = 5;
 const BITMAP = 6;
@@ -62,43 +61,8 @@ export async function openNtfs(r: ByteReader): Promise<NtfsVolume> {
   const problems = [...boot.problems];
   const volumeBytes = (boot.totalSectors + 1) * boot.bytesPerSector; // + the backup boot sector
   if (volumeBytes > r.size) problems.push(`the volume claims ${volumeBytes} bytes but the partition holds ${r.size}`);
-  const mft = await bootstrapMft(r, boot, problems);
+  const mft = await openMft(r, boot, problems);
   return new NtfsReader(r, boot, mft, problems).volume();
-}
-
-/**
- * Record 0 describes the $MFT itself: read it at the boot sector's MFT cluster (or from $MFTMirr
- * when that copy fails its fixups), map the records its first extent covers, and if it has an
- * attribute list, gather the later extents from the extension records those first clusters hold.
- */
-async function bootstrapMft(r: ByteReader, boot: NtfsBoot, problems: string[]): Promise<Mft> {
-  const at = async (lcn: number): Promise<ReturnType<typeof decodeRecord>> => {
-    const bytes = await r.read(lcn * boot.clusterSize, boot.mftRecordSize);
-    return bytes.length < boot.mftRecordSize ? { ok: false, reason: 'MFT record 0 lies past the end of the partition' } : decodeRecord(bytes.slice(), MFT);
-  };
-  let record: ReturnType<typeof decodeRecord> = await at(boot.mftLcn);
-  if (!record.ok || !record.inUse) {
-    const mirror = await at(boot.mftMirrLcn);
-    if (!mirror.ok || !mirror.inUse) throw new VolumeUnreadable(`$MFT: ${record.ok ? 'record 0 is not in use' : record.reason}; the $MFTMirr copy too`);
-    problems.push(`$MFT record 0 is damaged (${record.ok ? 'not in use' : record.reason}); read from $MFTMirr`);
-    record = mirror;
-  }
-  const base: MftRecord = record;
-  const data = base.attributes.filter((a): a is NonResidentAttribute => a.type === AT.DATA && a.name === '' && !a.resident);
-  const first = data.filter((a) => a.lowestVcn === 0);
-  if (first.length !== 1) throw new VolumeUnreadable('$MFT: record 0 has no non-resident $DATA starting at VCN 0');
-  const geometry = { clusterSize: boot.clusterSize, totalClusters: boot.totalClusters };
-  const mft = new Mft(r, geometry, boot.mftRecordSize, nonResidentStream(r, geometry, first, '$MFT', true));
-  mft.remember(MFT, base);
-  if (!base.attributes.some((a) => a.type === AT.ATTRIBUTE_LIST)) {
-    mft.useStream(nonResidentStream(r, geometry, data, '$MFT'));
-    mft.remember(MFT, base);
-    return mft;
-  }
-  const whole = mft.stream(await mft.file(MFT), AT.DATA) ?? fail('$MFT: no $DATA');
-  mft.useStream(whole);
-  mft.remember(MFT, base);
-  return mft;
 }
 
 const fail = (reason: string): never => {
