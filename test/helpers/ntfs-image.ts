@@ -64,17 +64,25 @@ export function inodes(img: string, dir: string): Map<string, number> {
   return out;
 }
 
+/** The update sequence array's offset, when it lies inside the structure's first 512 bytes (a fuzzed one may not). */
+function usaOf(view: Buffer, at: number, size: number): number | undefined {
+  const usa = view.readUInt16LE(at + 4);
+  return usa + (size / 512 + 1) * 2 <= 512 ? at + usa : undefined;
+}
+
 /** Puts the saved bytes back at the end of every 512-byte stride of the structure at `at`. */
 export function unfix(b: Uint8Array, at: number, size: number): void {
   const view = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  const usa = at + view.readUInt16LE(at + 4);
+  const usa = usaOf(view, at, size);
+  if (usa === undefined) return;
   for (let i = 1; i <= size / 512; i++) view.writeUInt16LE(view.readUInt16LE(usa + i * 2), at + i * 512 - 2);
 }
 
 /** Saves the last two bytes of every stride into the array and writes the sequence number there. */
 export function refix(b: Uint8Array, at: number, size: number): void {
   const view = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  const usa = at + view.readUInt16LE(at + 4);
+  const usa = usaOf(view, at, size);
+  if (usa === undefined) return;
   const usn = view.readUInt16LE(usa);
   for (let i = 1; i <= size / 512; i++) {
     view.writeUInt16LE(view.readUInt16LE(at + i * 512 - 2), usa + i * 2);
@@ -99,12 +107,13 @@ export interface AttributeAt {
   body: number;
 }
 
-/** The attributes of the (fixed-up, i.e. unfix()ed) record at `recordAt`. */
-export function attributesOf(b: Uint8Array, recordAt: number): AttributeAt[] {
+/** The attributes of the (fixed-up, i.e. unfix()ed) record at `recordAt`, as far as they stay inside its `size` bytes. */
+export function attributesOf(b: Uint8Array, recordAt: number, size = 1024): AttributeAt[] {
   const view = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   const out: AttributeAt[] = [];
-  for (let at = recordAt + view.readUInt16LE(recordAt + 0x14); view.readUInt32LE(at) !== 0xffffffff && out.length < 64; ) {
+  for (let at = recordAt + view.readUInt16LE(recordAt + 0x14); at + 0x48 <= recordAt + size && view.readUInt32LE(at) !== 0xffffffff && out.length < 64; ) {
     const length = view.readUInt32LE(at + 4);
+    if (length < 0x18 || at + length > recordAt + size) break;
     const nonResident = view[at + 8] === 1;
     out.push({ type: view.readUInt32LE(at), at, length, nonResident, body: at + (nonResident ? view.readUInt16LE(at + 0x20) : view.readUInt16LE(at + 0x14)) });
     at += length;
@@ -117,7 +126,7 @@ export function recordAttributes(b: Uint8Array, g: Geometry, n: number): Attribu
   const at = recordOffset(g, n);
   unfix(b, at, g.recordSize);
   try {
-    return attributesOf(b, at);
+    return attributesOf(b, at, g.recordSize);
   } finally {
     refix(b, at, g.recordSize);
   }
