@@ -28,13 +28,24 @@ export interface NtfsVolume {
   label: string;
   /** 16 uppercase hex digits. */
   serialNumber: string;
-  /** Oddities that did not stop reading; grows when a method meets a single unreadable file. */
+  /**
+   * Oddities that did not stop reading. Grows (without repeats, up to 100 lines) when a method
+   * meets a single unreadable file, which that method then reports as absent or unreadable.
+   */
   problems: string[];
+  /*
+   * Paths use \ or /, case-insensitively (by the volume's $UpCase), DOS 8.3 aliases included.
+   * The methods throw VolumeUnreadable when a directory on the path (or $Bitmap) is damaged:
+   * then nothing below it can be judged present or absent.
+   */
   /** The directory's entries except itself (the root's "."); undefined when `path` is not a directory. */
   readDir(path: string): Promise<NtfsDirEntry[] | undefined>;
   stat(path: string): Promise<NtfsDirEntry | undefined>;
   exists(path: string): Promise<boolean>;
-  /** At most `maxBytes` of the file's unnamed $DATA; undefined for a directory, a missing or an unreadable file. */
+  /**
+   * At most `maxBytes` (and never more than 1 GiB) of the file's unnamed $DATA; undefined for a
+   * directory, a missing file, or one whose data cannot be read (compressed, encrypted, damaged).
+   */
   readFile(path: string, maxBytes: number): Promise<Uint8Array | undefined>;
   /**
    * Free space counted from $Bitmap. With `enough`, counting may stop once that much is found:
@@ -47,8 +58,11 @@ const VOLUME = 3;
 const ROOT = 5;
 const BITMAP = 6;
 const UPCASE = 10;
-/** Deeper paths are refused: Windows' own limit (32,767 characters) allows no more than this many names. */
+/** Deeper paths are no path a check asks about; refusing them bounds the walk. */
 const MAX_PATH_DEPTH = 256;
+/** Whatever the caller asks, one readFile allocates at most this much. */
+const MAX_READ_BYTES = 1024 * 1024 * 1024;
+const MAX_PROBLEMS = 100;
 /** $Bitmap is counted in blocks of 4 KiB to 1 MiB, sized by how many free clusters are still missing. */
 const BITMAP_BLOCK_MIN = 4096;
 const BITMAP_BLOCK_MAX = 1024 * 1024;
@@ -114,7 +128,7 @@ class NtfsReader {
       return upcaseTable(await stream.read(0, 131072));
     } catch (err) {
       if (!(err instanceof VolumeUnreadable)) throw err;
-      this.problems.push(`$UpCase is unreadable (${err.reason}); names are compared with simple upper-casing`);
+      this.note(`$UpCase is unreadable (${err.reason}); names are compared with simple upper-casing`);
       return simpleUpcase;
     }
   }
@@ -125,9 +139,14 @@ class NtfsReader {
       return name?.resident ? utf16(name.value, 0, Math.min(128, name.value.length >> 1)) : '';
     } catch (err) {
       if (!(err instanceof VolumeUnreadable)) throw err;
-      this.problems.push(`the volume label is unreadable: ${err.reason}`);
+      this.note(`the volume label is unreadable: ${err.reason}`);
       return '';
     }
+  }
+
+  /** A problem line, once: a checker asking twice about a bad file should not see it twice. */
+  private note(line: string): void {
+    if (this.problems.length < MAX_PROBLEMS && !this.problems.includes(line)) this.problems.push(line);
   }
 
   private entryOf(file: NtfsFile, name: string): NtfsDirEntry {
@@ -156,7 +175,7 @@ class NtfsReader {
         file = await this.mft.file(entry.record, entry.seq);
       } catch (err) {
         if (!(err instanceof VolumeUnreadable)) throw err;
-        this.problems.push(`${path}: ${err.reason}`);
+        this.note(`${path}: ${err.reason}`);
         return undefined;
       }
       const stored = entry.key!.namespace === NAMESPACE.DOS ? (fileNames(file).find((n) => n.parent === dir.record)?.name ?? entry.key!.name) : entry.key!.name;
@@ -177,7 +196,7 @@ class NtfsReader {
         out.push(this.entryOf(await this.mft.file(entry.record, entry.seq), entry.key!.name));
       } catch (err) {
         if (!(err instanceof VolumeUnreadable)) throw err;
-        this.problems.push(`${path}\\${entry.key!.name}: ${err.reason}; size and type from the directory entry`);
+        this.note(`${path}\\${entry.key!.name}: ${err.reason}; size and type from the directory entry`);
         out.push({ name: entry.key!.name, isDirectory: (entry.key!.fileAttributes & 0x10000000) !== 0, size: entry.key!.dataSize, record: entry.record });
       }
     }
@@ -194,10 +213,10 @@ class NtfsReader {
       if (unsupported) throw new VolumeUnreadable(`its $DATA is ${unsupported}, which this reader does not decode`);
       const stream = this.mft.stream(file, AT.DATA);
       if (!stream) return new Uint8Array(0);
-      return await stream.read(0, Math.max(0, Math.min(Math.floor(maxBytes) || 0, stream.dataSize)));
+      return await stream.read(0, Math.max(0, Math.min(Math.floor(maxBytes) || 0, MAX_READ_BYTES, stream.dataSize)));
     } catch (err) {
       if (!(err instanceof VolumeUnreadable)) throw err;
-      this.problems.push(`${path}: ${err.reason}`);
+      this.note(`${path}: ${err.reason}`);
       return undefined;
     }
   }
