@@ -143,11 +143,20 @@ export class Mft {
   }
 }
 
-/** Size of the file's unnamed $DATA, from the extent at VCN 0 (the only one that carries sizes). */
-export function dataSize(file: NtfsFile): number {
+/**
+ * Size of the file's unnamed $DATA, from the extent at VCN 0 (the only one that carries sizes).
+ * A size beyond what the extents allocate (a 2^50-byte Winre.wim on a 500 MiB partition) makes
+ * the file unreadable here already, so that stat and readDir never report it.
+ */
+export function dataSize(file: NtfsFile, clusterSize: number): number {
   const data = file.attributes.filter((a) => a.type === AT.DATA && a.name === '');
   const first = data.find((a) => a.resident || a.lowestVcn === 0);
-  return !first ? 0 : first.resident ? first.value.length : first.dataSize;
+  if (!first) return 0;
+  if (first.resident) return first.value.length;
+  const vcns = Math.max(...data.map((a) => (a.resident ? 0 : a.highestVcn + 1)));
+  const allocated = Math.min(first.allocatedSize, vcns * clusterSize);
+  if (first.dataSize > allocated) throw new VolumeUnreadable(`MFT record ${file.record}: $DATA claims ${first.dataSize} bytes, more than the ${allocated} its extents allocate`);
+  return first.dataSize;
 }
 
 /** The file's $FILE_NAMEs, best namespace first (Win32 before POSIX before a DOS alias). */

@@ -150,7 +150,7 @@ class NtfsReader {
   }
 
   private entryOf(file: NtfsFile, name: string): NtfsDirEntry {
-    return { name, isDirectory: file.isDirectory, size: file.isDirectory ? 0 : dataSize(file), record: file.record };
+    return { name, isDirectory: file.isDirectory, size: file.isDirectory ? 0 : dataSize(file, this.boot.clusterSize), record: file.record };
   }
 
   /**
@@ -170,16 +170,15 @@ class NtfsReader {
         if (!dir.isDirectory) return undefined;
         continue;
       }
-      let file: NtfsFile;
       try {
-        file = await this.mft.file(entry.record, entry.seq);
+        const file = await this.mft.file(entry.record, entry.seq);
+        const stored = entry.key!.namespace === NAMESPACE.DOS ? (fileNames(file).find((n) => n.parent === dir.record)?.name ?? entry.key!.name) : entry.key!.name;
+        return { file, entry: this.entryOf(file, stored) };
       } catch (err) {
         if (!(err instanceof VolumeUnreadable)) throw err;
         this.note(`${path}: ${err.reason}`);
         return undefined;
       }
-      const stored = entry.key!.namespace === NAMESPACE.DOS ? (fileNames(file).find((n) => n.parent === dir.record)?.name ?? entry.key!.name) : entry.key!.name;
-      return { file, entry: this.entryOf(file, stored) };
     }
     return undefined;
   }
