@@ -236,4 +236,12 @@ describe.runIf(haveTools('mkntfs', 'ntfs-3g', 'ntfsls', 'ntfsinfo', 'openssl', '
     expect(vol.problems).toEqual([expect.stringMatching(/^\$UpCase is unreadable \(MFT record 10: update sequence number mismatch.*\); names are compared with simple upper-casing/)]);
     expect(await vol.exists('\\WINDOWS\\system32\\CONFIG\\sam')).toBe(true);
   });
+
+  it('a partition cut short: the volume opens with a problem, and files past the cut are unreadable', async () => {
+    const vol = await openBytes(pristine.slice(0, 8 * MiB));
+    expect(vol.problems).toEqual(['the volume claims 50331648 bytes but the partition holds 8388608']);
+    expect(await vol.readFile('\\Frag\\holes.bin', 10 * MiB)).toBeUndefined();
+    expect(vol.problems).toContainEqual(expect.stringMatching(/holes\.bin: .*the partition ends inside cluster \d+|holes\.bin: MFT record \d+ is cut short/));
+    expect(await vol.freeBytes()).toBeGreaterThan(0); // $Bitmap lies in the first clusters
+  });
 });
