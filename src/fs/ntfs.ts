@@ -84,8 +84,11 @@ const fail = (reason: string): never => {
 };
 
 class NtfsReader {
-  private upcase: Upcase = simpleUpcase;
-  private dirs!: Directories;
+  /**
+   * Directory lookups need $UpCase (128 KiB), label and free space do not: it is read on the first
+   * lookup, so a check that wants only a volume's label and free space never reads it.
+   */
+  private dirsLoaded?: Promise<Directories>;
   private bitmap?: NtfsStream;
 
   constructor(
@@ -97,8 +100,6 @@ class NtfsReader {
 
   async volume(): Promise<NtfsVolume> {
     const b = this.boot;
-    this.upcase = await this.loadUpcase();
-    this.dirs = new Directories(this.mft, b.clusterSize, this.upcase);
     const root = await this.mft.file(ROOT);
     if (!root.isDirectory) throw new VolumeUnreadable('MFT record 5 (the root directory) is not a directory');
     return {
@@ -118,6 +119,11 @@ class NtfsReader {
       readFile: (path, maxBytes) => this.readFile(path, maxBytes),
       freeBytes: (enough) => this.freeBytes(enough),
     };
+  }
+
+  private dirs(): Promise<Directories> {
+    this.dirsLoaded ??= this.loadUpcase().then((upcase) => new Directories(this.mft, this.boot.clusterSize, upcase));
+    return this.dirsLoaded;
   }
 
   /** $UpCase folds names for collation; without it, lookups of non-ASCII names may miss. */
@@ -163,7 +169,7 @@ class NtfsReader {
     let dir = await this.mft.file(ROOT);
     if (parts.length === 0) return { file: dir, entry: this.entryOf(dir, '') };
     for (let i = 0; i < parts.length; i++) {
-      const entry = await this.dirs.lookup(dir, parts[i]!);
+      const entry = await (await this.dirs()).lookup(dir, parts[i]!);
       if (!entry) return undefined;
       if (i < parts.length - 1) {
         dir = await this.mft.file(entry.record, entry.seq);
@@ -188,7 +194,7 @@ class NtfsReader {
     if (!found?.file.isDirectory) return undefined;
     const dir = found.file;
     const out: NtfsDirEntry[] = [];
-    for (const entry of await this.dirs.entries(dir)) {
+    for (const entry of await (await this.dirs()).entries(dir)) {
       // A DOS alias repeats a file already listed under its long name; the root lists itself as ".".
       if (entry.key!.namespace === NAMESPACE.DOS || entry.record === dir.record) continue;
       try {
