@@ -1,4 +1,3 @@
-import type { FilesystemKind } from '../fs/sniff.js';
 import type { GptEntry } from '../gpt/entries.js';
 import { TYPE_GUIDS, typeByGuid } from '../gpt/partition-types.js';
 
@@ -22,6 +21,3 @@ export function typeText(e: GptEntry): string {
   return type ? (e.typeGuid === TYPE_GUIDS.BASIC_DATA ? 'Basic data' : type.name) : `an unknown type (${e.typeGuid})`;
 }
 
-export function isFat(kind: FilesystemKind | undefined): boolean {
-  return kind === 'fat12' || kind === 'fat16' || kind === 'fat32';
-}

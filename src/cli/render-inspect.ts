@@ -80,6 +80,7 @@ function renderPartitions(r: InspectReport): string[] {
   } else {
     lines.push(r.table === 'primary' ? 'Partition table (from the primary GPT):' : 'Partition table (from the BACKUP GPT, because the primary is damaged):');
     lines.push(...(r.partitions.length ? partitionRows(r.partitions) : ['  (no partitions)']));
+    lines.push(...volumeErrors(r.partitions));
     if (r.freeSpace) lines.push(...renderFreeSpace(r.freeSpace));
   }
   for (const other of r.otherCopies) {
@@ -102,7 +103,7 @@ function renderFreeSpace(f: NonNullable<InspectReport['freeSpace']>): string[] {
 }
 
 function partitionRows(partitions: InspectReport['partitions']): string[] {
-  const rows = [['#', 'Start (LBA)', 'End (LBA)', 'Size', 'Code', 'Type', 'Attributes', 'FS', 'Name']];
+  const rows = [['#', 'Start (LBA)', 'End (LBA)', 'Size', 'Code', 'Type', 'Attributes', 'FS', 'Label', 'Free', 'Name']];
   for (const part of partitions) {
     rows.push([
       String(part.index),
@@ -113,8 +114,15 @@ function partitionRows(partitions: InspectReport['partitions']): string[] {
       part.typeName === 'unknown' ? part.type : part.typeName,
       part.attributes === '0x0000000000000000' ? '0' : `${part.attributes} ${part.attributeNames.join(',')}`,
       part.filesystem ?? '',
+      part.label ?? '',
+      part.freeBytes !== undefined ? formatBytes(part.freeBytes) : part.volumeError !== undefined ? 'unreadable' : '',
       part.name,
     ]);
   }
   return table(rows, 'rrrr').map((l) => '  ' + l);
+}
+
+/** Volumes that looked like FAT or NTFS but could not be read, each with the reader's reason. */
+function volumeErrors(partitions: InspectReport['partitions']): string[] {
+  return partitions.filter((p) => p.volumeError !== undefined).map((p) => `Partition ${p.index}: its ${p.filesystem} volume cannot be read: ${p.volumeError}`);
 }

@@ -1,6 +1,7 @@
 import { u16, u32 } from '../gpt/le.js';
 import type { ByteReader } from './byte-reader.js';
-import { decodeBpb, type Bpb } from './fat-bpb.js';
+import { decodeBpb, type Bpb, type FatKind } from './fat-bpb.js';
+import { VolumeUnreadable } from './unreadable.js';
 
 export interface FatDirEntry {
   name: string;
@@ -11,7 +12,10 @@ export interface FatDirEntry {
 }
 
 export interface FatVolume {
-  kind: 'fat12' | 'fat16' | 'fat32';
+  /** How the volume is laid out (and read). */
+  kind: FatKind;
+  /** What the FAT specification makes of its cluster count; differs from `kind` on a FAT32 of under 65,525 clusters. */
+  clusterKind: FatKind;
   bytesPerSector: number;
   sectorsPerCluster: number;
   clusterSize: number;
@@ -46,10 +50,10 @@ const ATTR_LFN = 0x0f;
 const ATTR_DIRECTORY = 0x10;
 const ATTR_VOLUME_ID = 0x08;
 
-/** Opens a FAT12/16/32 volume read-only; throws an Error that says why when it is not one. */
+/** Opens a FAT12/16/32 volume read-only; throws VolumeUnreadable saying why when it is not one. */
 export async function openFat(r: ByteReader): Promise<FatVolume> {
   const bpb = decodeBpb(await r.read(0, 512));
-  if (!bpb.ok) throw new Error(`not a FAT volume: ${bpb.reason}`);
+  if (!bpb.ok) throw new VolumeUnreadable(`not a FAT volume: ${bpb.reason}`);
   return new FatReader(r, bpb).volume();
 }
 
@@ -72,6 +76,7 @@ class FatReader {
     const fsInfoFreeClusters = b.kind === 'fat32' ? await this.fsInfoFree() : undefined;
     return {
       kind: b.kind,
+      clusterKind: b.clusterKind,
       bytesPerSector: b.bytesPerSector,
       sectorsPerCluster: b.sectorsPerCluster,
       clusterSize: this.clusterSize,

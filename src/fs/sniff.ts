@@ -6,6 +6,10 @@ export type FilesystemKind =
   | 'fat12' | 'fat16' | 'fat32' | 'exfat' | 'ntfs' | 'refs' | 'ext2' | 'ext3' | 'ext4' | 'xfs' | 'btrfs'
   | 'swap' | 'luks' | 'bitlocker' | 'iso9660' | 'zeroed' | 'unknown';
 
+export function isFat(kind: FilesystemKind | undefined): boolean {
+  return kind === 'fat12' || kind === 'fat16' || kind === 'fat32';
+}
+
 export interface FilesystemSniff {
   kind: FilesystemKind;
   label?: string;

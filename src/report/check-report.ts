@@ -30,7 +30,7 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
     findings,
     partitions: [],
   };
-  const list = (): PartitionReport[] => facts.map((f) => partitionReport(f.entry, g.sectorSize, f.filesystem));
+  const list = (): PartitionReport[] => facts.map((f) => partitionReport(f.entry, g.sectorSize, f.filesystem, f));
   if (facts.length < LAZY_LIST_FROM) {
     report.partitions = list();
   } else {

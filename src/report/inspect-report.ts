@@ -10,7 +10,9 @@ import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
 import type { SectorSizeChoice } from '../read/sector-size.js';
 import { sha256Hex } from '../sha256.js';
 import { freeSpace, type FreeSpaceReport } from './free-space.js';
-import { sniffPartitions } from '../read/partition-fs.js';
+import { sniffPartitions, type PartitionFs } from '../read/partition-fs.js';
+import { openVolume, volumeSpace } from '../read/volumes.js';
+import { VolumeUnreadable } from '../fs/unreadable.js';
 
 /** The JSON contract of `inspect --json` (docs/ARCHITECTURE.md §5); the library returns the same object. */
 export interface InspectReport {
@@ -102,6 +104,23 @@ export interface PartitionReport {
   attributeNames: string[];
   name: string;
   filesystem?: string;
+  /** The volume label of a FAT or NTFS volume (boot sector or $Volume). */
+  label?: string;
+  /** Free bytes of a FAT or NTFS volume, counted from its FAT or $Bitmap (inspect: always exact). */
+  freeBytes?: number;
+  /** check: a lower bound, where counting stopped once the rule that needed it had enough. */
+  freeBytesAtLeast?: number;
+  /** Why a volume that looks like FAT or NTFS could not be read. */
+  volumeError?: string;
+}
+
+/** What a report says of a partition's volume, when gptdoctor could read inside it. */
+export interface VolumeFacts {
+  label?: string;
+  freeBytes?: number;
+  /** False when freeBytes is a lower bound. */
+  freeBytesExact?: boolean;
+  volumeError?: string;
 }
 
 const hex = (n: number, digits: number): string => '0x' + n.toString(16).toUpperCase().padStart(digits, '0');
@@ -186,7 +205,7 @@ function entriesProblem(copy: GptCopy): string {
   return `entry array CRC32 is ${formatCrc(copy.header!.entriesCrc32)} in the header but the array gives ${formatCrc(copy.computedEntriesCrc32)}`;
 }
 
-export function partitionReport(e: GptEntry, sectorSize: number, filesystem?: string): PartitionReport {
+export function partitionReport(e: GptEntry, sectorSize: number, filesystem?: string, volume: VolumeFacts = {}): PartitionReport {
   return {
     index: e.index,
     type: e.typeGuid,
@@ -199,7 +218,31 @@ export function partitionReport(e: GptEntry, sectorSize: number, filesystem?: st
     attributeNames: attributeNames(e.attributes),
     name: e.name,
     ...(filesystem !== undefined ? { filesystem } : {}),
+    ...(volume.label !== undefined ? { label: volume.label } : {}),
+    ...(volume.freeBytes === undefined ? {} : volume.freeBytesExact === false ? { freeBytesAtLeast: volume.freeBytes } : { freeBytes: volume.freeBytes }),
+    ...(volume.volumeError !== undefined ? { volumeError: volume.volumeError } : {}),
   };
+}
+
+/** Opens each FAT or NTFS volume and counts its free space in full: inspect shows every figure exact. */
+async function volumeFacts(filesystems: ReadonlyMap<number, PartitionFs>): Promise<Map<number, VolumeFacts>> {
+  const out = new Map<number, VolumeFacts>();
+  for (const [index, fs] of filesystems) {
+    const opened = await openVolume(fs.kind, fs.reader);
+    if (!opened) continue;
+    if (opened.kind === 'unreadable') {
+      out.set(index, { volumeError: opened.reason });
+      continue;
+    }
+    try {
+      const space = await volumeSpace(opened);
+      out.set(index, { label: space.label, freeBytes: space.freeBytes, freeBytesExact: true });
+    } catch (err) {
+      if (!(err instanceof VolumeUnreadable)) throw err;
+      out.set(index, { volumeError: err.reason });
+    }
+  }
+  return out;
 }
 
 /** Offsets and SHA-256 of every structure read (what was read, even where it is damaged). */
@@ -219,6 +262,7 @@ export async function structureReports(g: LoadedGpt): Promise<StructureReport[]>
 /** Builds the whole inspect report; sniffs each partition's filesystem with a few small reads. */
 export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
   const filesystems = await sniffPartitions(loaded);
+  const volumes = await volumeFacts(filesystems);
   return {
     source: sourceReport(loaded.source, loaded),
     structures: await structureReports(loaded),
@@ -226,7 +270,7 @@ export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
     primary: headerReport(loaded.primary),
     backup: headerReport(loaded.backup),
     table: loaded.table,
-    partitions: loaded.partitions.map((e) => partitionReport(e, loaded.sectorSize, filesystems.get(e.index)?.kind)),
+    partitions: loaded.partitions.map((e) => partitionReport(e, loaded.sectorSize, filesystems.get(e.index)?.kind, volumes.get(e.index))),
     otherCopies: otherCopies(loaded),
     ...freeSpaceOf(loaded),
   };
