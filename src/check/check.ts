@@ -1,9 +1,10 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { FINDING_CODES, SEVERITY_RANK, fixCommand, shellQuote, type Finding, type Profile } from './finding.js';
 import { copyTarget } from './fix-target.js';
-import { addFreeSpace, partitionFacts, type PartitionFacts } from './partition-facts.js';
+import { addServicingFacts, partitionFacts, type PartitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
 import { hasUefiEvidence, uefiFindings } from './uefi-rules.js';
+import { servicingFindings } from './servicing-rules.js';
 import { hasWindowsEvidence, windowsFindings } from './windows-rules.js';
 
 /** What the rules found on a loaded disk, before it is put into a report. */
@@ -31,9 +32,9 @@ export async function runChecks(g: LoadedGpt, diskArg: string, profile: Profile 
     if (hasWindowsEvidence(facts)) applied = 'windows';
     else if (hasUefiEvidence(facts)) applied = 'uefi';
   }
-  if (applied === 'windows') await addFreeSpace(facts);
+  if (applied === 'windows') await addServicingFacts(facts);
   if (applied !== 'structure' && g.table !== 'none') findings.push(...uefiFindings(facts, fix, applied === 'windows'));
-  if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix));
+  if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix), ...servicingFindings(g, facts));
   await redirectFixesToCopy(g, diskArg, findings);
   sortFindings(findings);
   return { profile, profileApplied: applied, findings, facts };

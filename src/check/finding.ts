@@ -48,6 +48,8 @@ export const FINDING_CODES = [
   'esp-missing',
   'esp-type',
   'esp-not-fat',
+  'esp-fat-clusters',
+  'esp-fat16',
   'esp-multiple',
   'esp-too-small',
   'esp-low-space',
@@ -57,6 +59,10 @@ export const FINDING_CODES = [
   'msr-formatted',
   'msr-attributes',
   'recovery-attributes',
+  'recovery-placement',
+  'winre-low-space',
+  'winre-image-missing',
+  'recovery-encrypted',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

@@ -3,7 +3,8 @@ import { TYPE_GUIDS } from '../gpt/partition-types.js';
 import type { FilesystemKind } from '../fs/sniff.js';
 import { setFix, type FixCommand, type Finding } from './finding.js';
 import type { PartitionFacts } from './partition-facts.js';
-import { isFat, partitionLabel, typeText } from './partition-words.js';
+import { isFat } from '../fs/sniff.js';
+import { partitionLabel, typeText } from './partition-words.js';
 
 /**
  * UEFI rules (the `uefi` and `windows` profiles): the ESP by type and by content, what it holds,
@@ -50,7 +51,7 @@ export function uefiFindings(facts: readonly PartitionFacts[], fix: FixCommand, 
     out.push({ code: 'esp-multiple', severity: 'warning', message: `${typedEsps.length} partitions are typed as ESP (${typedEsps.map((f) => f.entry.index).join(', ')}): Windows Setup and some firmware use only the first` });
   }
   for (const f of typedEsps) if (!isFat(f.filesystem) && !f.outsideImage) out.push(espNotFat(f, fix, contentEsps, windows));
-  for (const f of espsOf(facts).working) out.push(...noBlockIo(f, fix));
+  for (const f of espsOf(facts).working) out.push(...noBlockIo(f, fix), ...fat32ClusterCount(f));
   return out;
 }
 
@@ -70,9 +71,6 @@ const TYPE_WORDS: Record<string, string> = { '0700': 'Basic data', '8300': 'Linu
 function espNotFat(f: PartitionFacts, fix: FixCommand, contentEsps: readonly PartitionFacts[], windows: boolean): Finding {
   const bootLoader = windows ? 'run bcdboot' : 'reinstall the boot loader (grub-install, bootctl install or bcdboot)';
   const base = { code: 'esp-not-fat' as const, severity: 'error' as const, partition: f.entry.index };
-  if (f.fatError) {
-    return { ...base, message: `${label(f)} is typed ESP and looks like FAT, but its FAT cannot be read (${f.fatError}): firmware will not boot from it. Check it with fsck.fat before changing anything; gptdoctor does not write filesystems` };
-  }
   const retype = f.filesystem ? TYPE_FOR_CONTENT[f.filesystem] : undefined;
   if (retype) {
     const other = contentEsps[0] ? `partition ${contentEsps[0].entry.index} (FAT with EFI boot files) is the real ESP` : `the disk then has no ESP: create a FAT32 one and ${bootLoader}`;
@@ -86,6 +84,26 @@ function espNotFat(f: PartitionFacts, fix: FixCommand, contentEsps: readonly Par
   return { ...base, message: `${label(f)} is typed ESP but holds ${what}: UEFI firmware reads only FAT12/16/32. If it is meant to be the ESP and holds nothing you need, format it FAT32 (mkfs.fat -F 32, or diskpart format fs=fat32) and ${bootLoader}; gptdoctor does not write filesystems` };
 }
 
+
+/**
+ * A volume laid out as FAT32 with fewer than 65,525 clusters (mkfs.fat -F 32 on a small volume, or
+ * large clusters). The FAT specification types a volume by cluster count alone, so EDK2's FAT
+ * driver (and with it most UEFI firmware) takes it for FAT16 and cannot read it.
+ */
+function fat32ClusterCount(f: PartitionFacts): Finding[] {
+  const fat = f.fat;
+  if (!fat || fat.kind !== 'fat32' || fat.clusterKind === 'fat32') return [];
+  const sectorSize = fat.bytesPerSector;
+  const smallest = mibText(65525 * sectorSize);
+  return [{
+    code: 'esp-fat-clusters',
+    severity: 'error',
+    partition: f.entry.index,
+    message: `${label(f)} says FAT32 in its boot sector but has only ${fat.clusterCount} clusters of ${fat.clusterSize} bytes; by the FAT specification fewer than 65,525 clusters make it ${fat.clusterKind.toUpperCase()}, and EDK2-based firmware then cannot read it, so nothing on it boots. Copy its files off, format it FAT32 with one sector per cluster (mkfs.fat -F 32 -s 1, or diskpart format fs=fat32 unit=${sectorSize}; at ${sectorSize}-byte sectors FAT32 needs at least ${smallest}), and copy them back; gptdoctor does not write filesystems`,
+  }];
+}
+
+const mibText = (bytes: number): string => `${Math.ceil(bytes / (1024 * 1024))} MiB`;
 
 function noBlockIo(f: PartitionFacts, fix: FixCommand): Finding[] {
   const a = f.entry.attributes;

@@ -40,7 +40,7 @@ export function windowsFindings(g: LoadedGpt, facts: readonly PartitionFacts[], 
       out.push({ code: 'esp-attributes', severity: 'info', partition: f.entry.index, message: `${label(f)} attributes are ${formatAttributes(a)}; Windows Setup writes 0x8000000000000000 (no drive letter), but other values boot fine` });
     }
   }
-  for (const f of esps) out.push(...espSpaceFindings(f, g.sectorSize));
+  for (const f of esps) out.push(...espSpaceFindings(f, g.sectorSize), ...espFat16(f));
   out.push(...msrFindings(facts, esps, fix));
   out.push(...recoveryFindings(facts, fix));
   return out;
@@ -58,6 +58,15 @@ function espSpaceFindings(f: PartitionFacts, sectorSize: number): Finding[] {
     out.push({ code: 'esp-low-space', severity: 'error', partition: f.entry.index, message: `${label(f)} has only ${mib(f.freeBytes)} free; Windows updates need 15 MiB and fail with 0xc1900104 / 0x800f0922` });
   }
   return out;
+}
+
+/**
+ * The UEFI specification asks FAT32 of an ESP on a fixed disk (FAT12/16 only on removable media);
+ * Windows Setup formats FAT32, and some firmware will not boot a FAT16 ESP.
+ */
+function espFat16(f: PartitionFacts): Finding[] {
+  if (!f.fat || f.fat.kind === 'fat32' || f.fat.clusterKind === 'fat32') return [];
+  return [{ code: 'esp-fat16', severity: 'warning', partition: f.entry.index, message: `${label(f)} is ${f.fat.kind.toUpperCase()}: the UEFI specification asks FAT32 for the ESP on a fixed disk, Windows Setup formats it FAT32, and some firmware will not boot from a FAT12/16 ESP` }];
 }
 
 function msrFindings(facts: readonly PartitionFacts[], esps: readonly PartitionFacts[], fix: FixCommand): Finding[] {
