@@ -8,7 +8,8 @@
 #
 # Fixtures (512-byte sectors unless said):
 #   windows                 sgdisk: ESP 100 MiB FAT32 (\EFI\Microsoft\Boot\bootmgfw.efi, BCD, \EFI\Boot\bootx64.efi),
-#                           MSR 16 MiB (unformatted), basic data NTFS, Recovery NTFS 0x8000000000000001
+#                           MSR 16 MiB (unformatted), basic data NTFS holding \Windows\System32 (written through an
+#                           ntfs-3g mount), Recovery NTFS 8 MiB 0x8000000000000001 without WinRE
 #   windows-esp-basic       windows, ESP retyped 0700 (sgdisk -t) — the 0x80070003-0x40008 case; also test/sample/
 #   windows-msr-basic       windows, MSR retyped 0700
 #   windows-esp-ntfs        windows, ESP formatted NTFS (mkntfs)
@@ -22,6 +23,14 @@
 #   windows-no-msr          windows with the MSR deleted (sgdisk -d 2)
 #   windows-msr-formatted   windows with the MSR formatted FAT (mkfs.fat)
 #   windows-msr-attrs-zero  windows, sgdisk -A 2:clear:63
+#   windows-winre           windows layout with a 300 MiB Recovery holding \Recovery\WindowsRE\Winre.wim (ntfs-3g)
+#   windows-winre-low       windows layout with a 64 MiB Recovery holding Winre.wim: under 250 MiB free (KB5034441)
+#   windows-recovery-first  ESP, MSR, Recovery, then the Windows partition (KB5028997's resize cannot work)
+#   windows-recovery-blocks-growth  windows layout with 96 MiB unallocated after Recovery (C: cannot be extended)
+#   windows-esp-fat32-few-clusters  windows with the ESP made by mkfs.fat -F 32 -s 8: FAT32 with 25,000 clusters (empty:
+#                           mtools types it by cluster count too, and cannot write into it)
+#   windows-esp-fat16       windows with the ESP made by mkfs.fat -F 16
+#   windows-recovery-bitlocker  windows with the BitLocker signature -FVE-FS- written at byte 3 of Recovery
 #   header-unusual          linux; the primary header's reserved field (offset 20) set to 1 (CRC recomputed)
 #   linux                   sfdisk: ESP FAT32 (\EFI\BOOT\BOOTX64.EFI, \EFI\debian\grubx64.efi), BIOS boot, swap, root ext4, home ext4 "ホーム"
 #   data                    parted: one basic data NTFS partition over the disk
@@ -51,7 +60,12 @@ root=$(dirname "$here")
 out="$root/test/images"
 work=$(mktemp -d)
 loops=()
-cleanup() { for l in "${loops[@]:-}"; do [ -n "$l" ] && losetup -d "$l" 2>/dev/null || true; done; rm -rf "$work"; }
+mounted=
+cleanup() {
+  [ -n "$mounted" ] && umount "$mounted" 2>/dev/null || true
+  for l in "${loops[@]:-}"; do [ -n "$l" ] && losetup -d "$l" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 export MTOOLS_SKIP_CHECK=1
 bytes() { python3 "$here/gpt-bytes.py" "$@"; }
@@ -64,6 +78,9 @@ rm -f "$out"/*.img.gz "$out/manifest.json"
 blank() { rm -f "$1"; truncate -s "$2" "$1"; }
 # put FILE LBA IMAGE: copy a filesystem image into a partition, keeping holes sparse
 put() { dd if="$1" of="$3" bs=512 seek="$2" conv=notrunc,sparse status=none; }
+# reput FILE LBA IMAGE: the same over a partition that already holds a filesystem. put skips the
+# new one's zero blocks, so the old bytes are punched out first, or they would show through.
+reput() { fallocate --punch-hole --offset $(($2 * 512)) --length "$(stat -c %s "$1")" "$3"; put "$@"; }
 start_of() { sgdisk -i "$2" "$1" | awk '/First sector/ {print $3}'; }
 size_of() { sgdisk -i "$2" "$1" | awk '/Partition size/ {print $3}'; }
 
@@ -81,25 +98,47 @@ esp_fat() { # esp_fat FILE SIZE_KIB HIDDEN_SECTORS layout(windows|linux)
     mcopy -i "$1" "$work/loader.efi" ::/EFI/debian/grubx64.efi
   fi
 }
-ntfs_into() { # ntfs_into IMAGE PARTNUM LABEL
+ntfs_into() { # ntfs_into IMAGE PARTNUM LABEL [FILL]: mkntfs, then FILL (a function) in an ntfs-3g mount of it
   local s n; s=$(start_of "$1" "$2"); n=$(size_of "$1" "$2")
   blank "$work/part.ntfs" $((n * 512))
   mkntfs -Q -F -q -s 512 -L "$3" -p "$s" -H 255 -S 63 "$work/part.ntfs" >/dev/null 2>&1
+  if [ -n "${4:-}" ]; then
+    mkdir -p "$work/mnt"; ntfs-3g "$work/part.ntfs" "$work/mnt"; mounted="$work/mnt"
+    "$4" "$work/mnt"; umount "$work/mnt"; mounted=
+  fi
   put "$work/part.ntfs" "$s" "$1"
 }
+# pattern TEXT BYTES FILE: compressible stand-in content (yes ends by SIGPIPE, which pipefail would see)
+pattern() { { yes "$1" || true; } | head -c "$2" > "$3"; }
+windows_files() { # what makes an NTFS volume the Windows partition: \Windows\System32
+  mkdir -p "$1/Windows/System32/config" "$1/Users/Public"
+  # Patterned, not random, content: the fixtures are committed compressed.
+  pattern 'regf hive stand-in' 65536 "$1/Windows/System32/config/SYSTEM"
+  pattern 'MZ kernel stand-in' 4096 "$1/Windows/System32/ntoskrnl.exe"
+}
+winre_files() { # WinRE as reagentc places it on the Recovery partition
+  mkdir -p "$1/Recovery/WindowsRE"
+  pattern 'MSWIM WinRE stand-in' $((4 * MIB)) "$1/Recovery/WindowsRE/Winre.wim"
+  printf '<?xml version="1.0"?><WindowsRE version="2.0"/>' > "$1/Recovery/WindowsRE/ReAgent.xml"
+}
 
-windows_layout() { # windows_layout IMAGE ESP_MIB
-  blank "$1" $(( ($2 + 16 + 24 + 8 + 2) * MIB ))
+windows_layout() { # windows_layout IMAGE ESP_MIB [RECOVERY_MIB [RECOVERY_FILL [FREE_MIB_AT_END [ORDER]]]]
+  # ORDER "recovery-first" puts Recovery before the Windows partition (slot 3 Recovery, slot 4 Windows).
+  local rec=${3:-8} fill=${4:-} free=${5:-0} order=${6:-}
+  blank "$1" $(( ($2 + 16 + 24 + rec + 2 + free) * MIB ))
+  local win=3 re=4 first=(-n 3:0:+24M) second=(-n 4:0:+"$rec"M)
+  if [ "$order" = recovery-first ]; then win=4; re=3; first=(-n 3:0:+"$rec"M); second=(-n 4:0:+24M); fi
   sgdisk -o -U "$DISK_GUID" \
     -n 1:2048:+"$2"M -t 1:EF00 -c 1:"EFI system partition" -u 1:11111111-0000-4000-8000-000000000001 -A 1:set:63 \
     -n 2:0:+16M -t 2:0C01 -c 2:"Microsoft reserved partition" -u 2:11111111-0000-4000-8000-000000000002 -A 2:set:63 \
-    -n 3:0:+24M -t 3:0700 -c 3:"Basic data partition" -u 3:11111111-0000-4000-8000-000000000003 \
-    -n 4:0:+8M -t 4:2700 -c 4:"Recovery" -u 4:11111111-0000-4000-8000-000000000004 -A 4:set:0 -A 4:set:63 \
+    "${first[@]}" "${second[@]}" \
+    -t $win:0700 -c $win:"Basic data partition" -u $win:11111111-0000-4000-8000-00000000000$win \
+    -t $re:2700 -c $re:"Recovery" -u $re:11111111-0000-4000-8000-00000000000$re -A $re:set:0 -A $re:set:63 \
     "$1" >/dev/null
   esp_fat "$work/esp.fat" $(($2 * 1024)) 2048 windows
   put "$work/esp.fat" 2048 "$1"
-  ntfs_into "$1" 3 Windows
-  ntfs_into "$1" 4 Recovery
+  ntfs_into "$1" $win Windows windows_files
+  ntfs_into "$1" $re Recovery "$fill"
 }
 
 names=()
@@ -124,13 +163,13 @@ finish windows-msr-basic 512 "windows with the MSR retyped Basic data (0700)" gp
 
 variant windows windows-esp-ntfs
 s=$(start_of "$work/windows-esp-ntfs.img" 1); n=$(size_of "$work/windows-esp-ntfs.img" 1)
-blank "$work/part.ntfs" $((n * 512)); mkntfs -Q -F -q -p "$s" "$work/part.ntfs" >/dev/null; put "$work/part.ntfs" "$s" "$work/windows-esp-ntfs.img"
+blank "$work/part.ntfs" $((n * 512)); mkntfs -Q -F -q -p "$s" "$work/part.ntfs" >/dev/null; reput "$work/part.ntfs" "$s" "$work/windows-esp-ntfs.img"
 finish windows-esp-ntfs 512 "windows with the ESP (type EF00) formatted NTFS" gpt,windows
 
 variant windows windows-esp-full
 esp_fat "$work/esp.fat" $((100 * 1024)) 2048 windows
 head -c $((88 * MIB)) /dev/zero > "$work/fill.bin"; mcopy -i "$work/esp.fat" "$work/fill.bin" ::/EFI/fonts.bin
-put "$work/esp.fat" 2048 "$work/windows-esp-full.img"
+reput "$work/esp.fat" 2048 "$work/windows-esp-full.img"
 finish windows-esp-full 512 "windows with an ESP under 15 MiB free (an 88 MiB file copied in by mcopy)" gpt,windows
 
 variant windows windows-esp-noblockio; sgdisk -A 1:set:1 "$work/windows-esp-noblockio.img" >/dev/null
@@ -162,6 +201,35 @@ finish windows-msr-formatted 512 "windows with the MSR formatted FAT16" gpt,wind
 
 variant windows windows-msr-attrs-zero; sgdisk -A 2:clear:63 "$work/windows-msr-attrs-zero.img" >/dev/null
 finish windows-msr-attrs-zero 512 "windows with MSR attributes 0" gpt,windows
+
+# --- Windows servicing: WinRE space and Recovery placement (KB5034441, KB5028997) ---------------
+windows_layout "$work/windows-winre.img" 100 300 winre_files
+finish windows-winre 512 "windows layout with a 300 MiB Recovery holding \\Recovery\\WindowsRE\\Winre.wim (written through ntfs-3g)" gpt,windows,winre
+
+windows_layout "$work/windows-winre-low.img" 100 64 winre_files
+finish windows-winre-low 512 "windows layout with a 64 MiB Recovery holding Winre.wim: under 250 MiB free, as KB5034441 fails" gpt,windows,winre
+
+windows_layout "$work/windows-recovery-first.img" 100 8 "" 0 recovery-first
+finish windows-recovery-first 512 "ESP, MSR, Recovery, then the Windows partition: KB5028997's resize of the Recovery partition cannot work" gpt,windows,winre
+
+windows_layout "$work/windows-recovery-blocks-growth.img" 100 8 "" 96
+finish windows-recovery-blocks-growth 512 "windows layout with 96 MiB unallocated after the Recovery partition: C: cannot be extended into it" gpt,windows,winre
+
+variant windows windows-esp-fat32-few-clusters
+# mtools, like EDK2, types the volume by cluster count and cannot write into it: it stays empty.
+rm -f "$work/esp.fat"; mkfs.fat -F 32 -s 8 -n SYSTEM -i 1234ABCD -h 2048 -C "$work/esp.fat" $((100 * 1024)) >/dev/null 2>&1
+reput "$work/esp.fat" 2048 "$work/windows-esp-fat32-few-clusters.img"
+finish windows-esp-fat32-few-clusters 512 "windows with an empty ESP that mkfs.fat -F 32 -s 8 made with 25,000 clusters: FAT32 by its boot sector, FAT16 by the FAT specification" gpt,windows
+
+variant windows windows-esp-fat16
+rm -f "$work/esp.fat"; mkfs.fat -F 16 -n SYSTEM -i 1234ABCD -h 2048 -C "$work/esp.fat" $((100 * 1024)) >/dev/null
+mmd -i "$work/esp.fat" ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot; mcopy -i "$work/esp.fat" "$work/loader.efi" ::/EFI/Microsoft/Boot/bootmgfw.efi
+reput "$work/esp.fat" 2048 "$work/windows-esp-fat16.img"
+finish windows-esp-fat16 512 "windows with the ESP formatted FAT16 by mkfs.fat -F 16" gpt,windows
+
+variant windows windows-recovery-bitlocker
+printf -- '-FVE-FS-' | dd of="$work/windows-recovery-bitlocker.img" bs=1 seek=$(( $(start_of "$work/windows-recovery-bitlocker.img" 4) * 512 + 3 )) conv=notrunc status=none
+finish windows-recovery-bitlocker 512 "windows with the BitLocker signature -FVE-FS- at byte 3 of the Recovery partition" gpt,windows
 
 # --- Linux -----------------------------------------------------------------------------------
 linux_layout() {

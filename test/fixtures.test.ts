@@ -18,20 +18,27 @@ import type { PartitionReport } from '../src/report/inspect-report.js';
  * inspect must agree with what sfdisk said, and check must report exactly the expected codes.
  */
 const EXPECTED: Record<string, { codes: string[]; profile: 'windows' | 'uefi' | 'structure' }> = {
-  windows: { profile: 'windows', codes: ['esp-too-small:warning'] },
-  'windows-esp-basic': { profile: 'windows', codes: ['esp-type:error', 'esp-too-small:warning'] },
-  'windows-msr-basic': { profile: 'windows', codes: ['msr-type:error', 'esp-too-small:warning'] },
-  'windows-esp-ntfs': { profile: 'windows', codes: ['esp-not-fat:error', 'esp-too-small:warning'] },
-  'windows-esp-full': { profile: 'windows', codes: ['esp-low-space:error', 'esp-too-small:warning'] },
-  'windows-esp-noblockio': { profile: 'windows', codes: ['esp-attributes:error', 'esp-too-small:warning'] },
-  'windows-esp-small': { profile: 'windows', codes: ['esp-too-small:error'] },
-  'windows-esp-attrs-zero': { profile: 'windows', codes: ['esp-too-small:warning', 'esp-attributes:info'] },
-  'windows-recovery-no-required': { profile: 'windows', codes: ['esp-too-small:warning', 'recovery-attributes:warning'] },
-  'windows-no-esp': { profile: 'windows', codes: ['esp-missing:error'] },
-  'windows-two-esps': { profile: 'windows', codes: ['esp-multiple:warning', 'esp-too-small:warning', 'esp-too-small:error', 'esp-attributes:info'] },
-  'windows-no-msr': { profile: 'windows', codes: ['msr-missing:warning', 'esp-too-small:warning'] },
-  'windows-msr-formatted': { profile: 'windows', codes: ['msr-formatted:error', 'esp-too-small:warning'] },
-  'windows-msr-attrs-zero': { profile: 'windows', codes: ['msr-attributes:info', 'esp-too-small:warning'] },
+  windows: { profile: 'windows', codes: ['esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-esp-basic': { profile: 'windows', codes: ['esp-type:error', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-msr-basic': { profile: 'windows', codes: ['msr-type:error', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-esp-ntfs': { profile: 'windows', codes: ['esp-not-fat:error', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-esp-full': { profile: 'windows', codes: ['esp-low-space:error', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-esp-noblockio': { profile: 'windows', codes: ['esp-attributes:error', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-esp-small': { profile: 'windows', codes: ['esp-too-small:error', 'winre-image-missing:info'] },
+  'windows-esp-attrs-zero': { profile: 'windows', codes: ['esp-too-small:warning', 'esp-attributes:info', 'winre-image-missing:info'] },
+  'windows-recovery-no-required': { profile: 'windows', codes: ['esp-too-small:warning', 'recovery-attributes:warning', 'winre-image-missing:info'] },
+  'windows-no-esp': { profile: 'windows', codes: ['esp-missing:error', 'winre-image-missing:info'] },
+  'windows-two-esps': { profile: 'windows', codes: ['esp-multiple:warning', 'esp-too-small:warning', 'esp-too-small:error', 'esp-attributes:info', 'winre-image-missing:info'] },
+  'windows-no-msr': { profile: 'windows', codes: ['msr-missing:warning', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-msr-formatted': { profile: 'windows', codes: ['msr-formatted:error', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-msr-attrs-zero': { profile: 'windows', codes: ['msr-attributes:info', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-winre': { profile: 'windows', codes: ['esp-too-small:warning'] },
+  'windows-winre-low': { profile: 'windows', codes: ['esp-too-small:warning', 'winre-low-space:warning'] },
+  'windows-recovery-first': { profile: 'windows', codes: ['esp-too-small:warning', 'recovery-placement:warning', 'winre-image-missing:info'] },
+  'windows-recovery-blocks-growth': { profile: 'windows', codes: ['esp-too-small:warning', 'recovery-placement:warning', 'winre-image-missing:info'] },
+  'windows-esp-fat32-few-clusters': { profile: 'windows', codes: ['esp-fat-clusters:error', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-esp-fat16': { profile: 'windows', codes: ['esp-fat16:warning', 'esp-too-small:warning', 'winre-image-missing:info'] },
+  'windows-recovery-bitlocker': { profile: 'windows', codes: ['esp-too-small:warning', 'recovery-encrypted:info'] },
   'header-unusual': { profile: 'uefi', codes: ['header-unusual:warning'] },
   linux: { profile: 'uefi', codes: [] },
   data: { profile: 'structure', codes: [] },
@@ -105,7 +112,7 @@ describe('committed fixtures', () => {
   it('Windows rules never fire on Linux, data, 4Kn or 256-entry disks', async () => {
     for (const name of ['linux', 'data', 'sector4k', 'entries256']) {
       const report = await checkDisk(memory(fixtureBytes(name), false, `${name}.img`));
-      expect(report.findings.filter((f) => /^(esp|msr|recovery)-/.test(f.code))).toEqual([]);
+      expect(report.findings.filter((f) => /^(esp|msr|recovery|winre)-/.test(f.code))).toEqual([]);
     }
   });
 
