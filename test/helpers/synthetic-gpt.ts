@@ -12,8 +12,8 @@ import { encodeModel } from '../../src/plan/table-model.js';
 export interface SyntheticDisk {
   sectorSize?: number;
   totalSectors: number;
-  /** [firstLba, lastLba] per used slot, in slot order. */
-  partitions: ReadonlyArray<readonly [number, number]>;
+  /** [firstLba, lastLba] per used slot, in slot order, with the slot's type GUID where it is not `typeGuid`. */
+  partitions: ReadonlyArray<readonly [number, number] | readonly [number, number, string]>;
   entryCount?: number;
   firstUsableLba?: number;
   lastUsableLba?: number;
@@ -26,9 +26,9 @@ export function syntheticDisk(d: SyntheticDisk): MemorySource {
   const arraySectors = Math.ceil((entryCount * 128) / ss);
   const lastLba = d.totalSectors - 1;
   const array = new Uint8Array(entryCount * 128);
-  d.partitions.forEach(([firstLba, lastLbaOfPart], i) => {
+  d.partitions.forEach(([firstLba, lastLbaOfPart, slotType], i) => {
     const uniqueGuid = `00000000-0000-4000-8000-${(i + 1).toString(16).padStart(12, '0')}`.toUpperCase();
-    array.set(encodeEntry({ typeGuid: d.typeGuid ?? '0FC63DAF-8483-4772-8E79-3D69D8477DE4', uniqueGuid, firstLba, lastLba: lastLbaOfPart, attributes: 0n, name: '' }, new Uint8Array(128)), i * 128);
+    array.set(encodeEntry({ typeGuid: slotType ?? d.typeGuid ?? '0FC63DAF-8483-4772-8E79-3D69D8477DE4', uniqueGuid, firstLba, lastLba: lastLbaOfPart, attributes: 0n, name: '' }, new Uint8Array(128)), i * 128);
   });
   const regions = encodeModel({
     sectorSize: ss,
