@@ -4,6 +4,7 @@ import { copyTarget } from './fix-target.js';
 import { addServicingFacts, partitionFacts, type PartitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
 import { hasUefiEvidence, uefiFindings } from './uefi-rules.js';
+import { bcdFindings } from './bcd-rules.js';
 import { servicingFindings } from './servicing-rules.js';
 import { hasWindowsEvidence, windowsFindings } from './windows-rules.js';
 
@@ -34,7 +35,7 @@ export async function runChecks(g: LoadedGpt, diskArg: string, profile: Profile 
   }
   if (applied === 'windows') await addServicingFacts(facts);
   if (applied !== 'structure' && g.table !== 'none') findings.push(...uefiFindings(facts, fix, applied === 'windows'));
-  if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix), ...servicingFindings(g, facts));
+  if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix), ...servicingFindings(g, facts), ...bcdFindings(g, facts));
   await redirectFixesToCopy(g, diskArg, findings);
   sortFindings(findings);
   return { profile, profileApplied: applied, findings, facts };

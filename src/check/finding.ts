@@ -63,6 +63,9 @@ export const FINDING_CODES = [
   'winre-low-space',
   'winre-image-missing',
   'recovery-encrypted',
+  'bcd-missing',
+  'bcd-unreadable',
+  'bcd-device-missing',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

@@ -5,6 +5,7 @@ import { TYPE_GUIDS } from '../gpt/partition-types.js';
 import type { GptEntry } from '../gpt/entries.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { sniffPartitions, type PartitionFs } from '../read/partition-fs.js';
+import { readBcd, type BcdReading } from '../read/bcd.js';
 import { openVolume, volumeSpace } from '../read/volumes.js';
 import { VolumeUnreadable } from '../fs/unreadable.js';
 
@@ -34,6 +35,8 @@ export interface PartitionFacts {
   freeBytesExact?: boolean;
   /** An NTFS volume typed Basic data that holds \Windows\System32: the Windows partition. */
   windowsSystem: boolean;
+  /** For a Windows ESP (bootmgfw.efi on FAT): its \EFI\Microsoft\Boot\BCD store (windows profile). */
+  bcd?: BcdReading;
   /** For NTFS Recovery partitions: whether \Recovery\WindowsRE\Winre.wim is there. */
   winreImage?: boolean;
   /**
@@ -109,6 +112,7 @@ export async function addServicingFacts(facts: readonly PartitionFacts[]): Promi
 }
 
 async function servicingFacts(f: PartitionFacts): Promise<void> {
+  if (f.fat && f.windowsBoot) f.bcd = await readBcd(f.fat);
   if (f.fat && (f.entry.typeGuid === TYPE_GUIDS.ESP || f.efiFiles.length > 0)) await countFree(f, { kind: 'fat', fat: f.fat }, ESP_FREE_NEEDED);
   if (f.ntfs && f.entry.typeGuid === TYPE_GUIDS.WINDOWS_RECOVERY) {
     f.winreImage = (await f.ntfs.stat('\\Recovery\\WindowsRE\\Winre.wim'))?.isDirectory === false;

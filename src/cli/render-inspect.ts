@@ -82,6 +82,7 @@ function renderPartitions(r: InspectReport): string[] {
     lines.push(...(r.partitions.length ? partitionRows(r.partitions) : ['  (no partitions)']));
     lines.push(...volumeErrors(r.partitions));
     if (r.freeSpace) lines.push(...renderFreeSpace(r.freeSpace));
+    if (r.bcd) lines.push('', ...renderBcd(r.bcd));
   }
   for (const other of r.otherCopies) {
     lines.push('');
@@ -94,6 +95,17 @@ function renderPartitions(r: InspectReport): string[] {
     if (!other.verified) lines.push(...(other.partitions.length ? partitionRows(other.partitions) : ['  (no used entries)']));
   }
   return lines;
+}
+
+function renderBcd(b: NonNullable<InspectReport['bcd']>): string[] {
+  const head = `Boot configuration (${b.path} on partition ${b.partition})`;
+  if (b.state === 'missing') return [`${head}: missing`];
+  if (b.state === 'unreadable') return [`${head}: unreadable (${b.reason})`];
+  const where = (d: NonNullable<(typeof b.entries)[number]['device']> | undefined): string =>
+    d === undefined ? '—' : d.kind !== 'partition' ? d.kind : d.partition ? `partition ${d.partition}` : `not on this disk (${d.partitionGuid ?? 'MBR'})`;
+  const rows = [['Object', 'Description', 'Path', 'Device', 'OS device']];
+  for (const e of b.entries) rows.push([e.object, e.description ?? '', e.path ?? '', where(e.device), e.osDevice ? where(e.osDevice) : '']);
+  return [`${head}:`, ...table(rows).map((l) => '  ' + l), ...b.problems.map((p) => `  problem: ${p}`)];
 }
 
 function renderFreeSpace(f: NonNullable<InspectReport['freeSpace']>): string[] {

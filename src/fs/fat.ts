@@ -38,6 +38,11 @@ export interface FatVolume {
   freeBytes(enough?: number): Promise<number>;
   /** `*.efi` files under \EFI, up to three directories deep, as \EFI\…\name.efi paths. */
   findEfiBootFiles(): Promise<string[]>;
+  /**
+   * At most `maxBytes` of a file, as far as its size and cluster chain reach; undefined for a
+   * directory or a missing file. Never allocates more than `maxBytes`.
+   */
+  readFile(path: string, maxBytes: number): Promise<Uint8Array | undefined>;
 }
 
 /** Largest FAT read into memory; a FAT32 of 2 TiB with 32 KiB clusters needs 256 MiB, so cap at 64 MiB. */
@@ -91,6 +96,7 @@ class FatReader {
       exists: async (path) => (await this.stat(path)) !== undefined,
       freeBytes: async (enough?: number) => (await this.freeClusters(enough === undefined ? Infinity : Math.ceil(enough / this.clusterSize))) * this.clusterSize,
       findEfiBootFiles: () => this.findEfiBootFiles(),
+      readFile: (path, maxBytes) => this.readFile(path, maxBytes),
     };
   }
 
@@ -198,13 +204,29 @@ class FatReader {
     return this.entry(bytes, cluster, base);
   }
 
-  /** The cluster chain from `first`, stopping at end-of-chain, a bad or free link, or a loop. */
-  private async chain(first: number): Promise<number[]> {
+  async readFile(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
+    const entry = (await this.resolve(path))?.entry;
+    if (!entry || entry.isDirectory) return undefined;
+    const want = Math.max(0, Math.min(entry.size, maxBytes));
+    const out = new Uint8Array(want);
+    let at = 0;
+    for (const c of await this.chain(entry.firstCluster, Math.ceil(want / this.clusterSize))) {
+      const length = Math.min(this.clusterSize, want - at);
+      const bytes = await this.r.read(this.bpb.dataOffset + (c - 2) * this.clusterSize, length);
+      out.set(bytes, at);
+      at += bytes.length;
+      if (bytes.length < length) break; // the partition ends here
+    }
+    return out.subarray(0, at);
+  }
+
+  /** The cluster chain from `first` (at most `limit` clusters), stopping at end-of-chain, a bad or free link, or a loop. */
+  private async chain(first: number, limit = Infinity): Promise<number[]> {
     const eoc = this.bpb.kind === 'fat12' ? 0xff8 : this.bpb.kind === 'fat16' ? 0xfff8 : 0x0ffffff8;
     const clusters: number[] = [];
     const seen = new Set<number>();
     let c = first;
-    while (c >= 2 && c < this.bpb.clusterCount + 2 && !seen.has(c) && clusters.length <= this.bpb.clusterCount) {
+    while (c >= 2 && c < this.bpb.clusterCount + 2 && !seen.has(c) && clusters.length <= this.bpb.clusterCount && clusters.length < limit) {
       seen.add(c);
       clusters.push(c);
       const next = await this.entryOf(c);

@@ -4,6 +4,7 @@ import { formatCrc } from '../gpt/crc32.js';
 import { arrayCrc, decodeEntry, encodeEntry, type EntryFields } from '../gpt/entries.js';
 import { normalizeGuid, ZERO_GUID } from '../gpt/guid.js';
 import { typeByGuid } from '../gpt/partition-types.js';
+import { bcdReferences, findBcd, partitionOfDevice } from '../read/bcd.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { buildPlan, PlanError, requireHealthyTable, type Change, type Plan } from './plan.js';
 import { modelFromCopy, type TableModel } from './table-model.js';
@@ -23,6 +24,7 @@ export async function planSet(g: LoadedGpt, index: number, edit: EntryEdit, comm
   const model = modelFromCopy(g, 'primary');
   const before = arrayCrc(model.array, model.entryCount, model.entrySize);
   const { changes, notes } = applyEntryEdit(model, index, edit, g.partitions.map((p) => p.index));
+  if (edit.uniqueGuid !== undefined) notes.unshift(...(await bcdWarnings(g, index)));
   const after = arrayCrc(model.array, model.entryCount, model.entrySize);
   if (before !== after) changes.push({ where: 'both headers', field: 'entries CRC32', before: formatCrc(before), after: formatCrc(after) });
   return buildPlan(g, model, command, changes, notes);
@@ -62,6 +64,19 @@ export function applyEntryEdit(model: TableModel, index: number, edit: EntryEdit
     ? ['The unique partition GUID changes: UEFI boot entries and the Windows BCD that name this partition must be updated (bcdboot / efibootmgr).']
     : [];
   return { changes, notes };
+}
+
+/**
+ * A new unique GUID on a partition the Windows BCD names leaves Windows unbootable until bcdboot
+ * rebuilds the store: the plan says so, naming the references, before anything is written.
+ */
+async function bcdWarnings(g: LoadedGpt, index: number): Promise<string[]> {
+  const found = await findBcd(g);
+  if (found?.bcd.state !== 'read') return [];
+  const refs = bcdReferences(found.bcd.store).filter((r) => partitionOfDevice(g, r.device)?.index === index);
+  if (refs.length === 0) return [];
+  const named = refs.map((r) => `${r.object} ${r.element}`).join(', ');
+  return [`WARNING: the Windows BCD on partition ${found.esp.index} names partition ${index} (${named}). After this change Windows Boot Manager stops with 0xc000000e until the store is rebuilt from WinPE: bcdboot C:\\Windows /s S: /f UEFI.`];
 }
 
 /** A library caller may hand any text as a GUID; the table only takes the canonical form. */

@@ -9,6 +9,7 @@ import { describeDifference, entryDifferences } from '../gpt/entry-diff.js';
 import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
 import type { SectorSizeChoice } from '../read/sector-size.js';
 import { sha256Hex } from '../sha256.js';
+import { bcdReport, type BcdReport } from './bcd-report.js';
 import { freeSpace, type FreeSpaceReport } from './free-space.js';
 import { sniffPartitions, type PartitionFs } from '../read/partition-fs.js';
 import { openVolume, volumeSpace } from '../read/volumes.js';
@@ -32,6 +33,8 @@ export interface InspectReport {
   otherCopies: OtherCopyReport[];
   /** Unpartitioned space in the usable range of the table shown; absent when there is no table. */
   freeSpace?: FreeSpaceReport;
+  /** The Windows boot configuration on the ESP, when a partition holds bootmgfw.efi. */
+  bcd?: BcdReport;
 }
 
 export interface OtherCopyReport {
@@ -263,6 +266,7 @@ export async function structureReports(g: LoadedGpt): Promise<StructureReport[]>
 export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
   const filesystems = await sniffPartitions(loaded);
   const volumes = await volumeFacts(filesystems);
+  const bcd = await bcdReport(loaded);
   return {
     source: sourceReport(loaded.source, loaded),
     structures: await structureReports(loaded),
@@ -273,6 +277,7 @@ export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
     partitions: loaded.partitions.map((e) => partitionReport(e, loaded.sectorSize, filesystems.get(e.index)?.kind, volumes.get(e.index))),
     otherCopies: otherCopies(loaded),
     ...freeSpaceOf(loaded),
+    ...(bcd ? { bcd } : {}),
   };
 }
 

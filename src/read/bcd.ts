@@ -1,0 +1,80 @@
+import { decodeBcd, type BcdDevice, type BcdStore } from '../fs/bcd.js';
+import type { FatVolume } from '../fs/fat.js';
+import { openHive } from '../fs/regf.js';
+import { isFat } from '../fs/sniff.js';
+import { VolumeUnreadable } from '../fs/unreadable.js';
+import type { GptEntry } from '../gpt/entries.js';
+import type { LoadedGpt } from './load-gpt.js';
+import { partitionReader } from './partition-fs.js';
+import { sniffFilesystem } from '../fs/sniff.js';
+import { openVolume } from './volumes.js';
+
+/** Where Windows keeps its boot configuration on a UEFI disk, and the boot manager beside it. */
+export const BCD_PATH = '\\EFI\\Microsoft\\Boot\\BCD';
+export const BOOTMGFW_PATH = '\\EFI\\Microsoft\\Boot\\bootmgfw.efi';
+/** A BCD store is about 32 KiB; one of more than 16 MiB is not one. */
+const MAX_BCD_BYTES = 16 * 1024 * 1024;
+
+export type BcdReading = { state: 'missing' } | { state: 'unreadable'; reason: string } | { state: 'read'; store: BcdStore };
+
+/** Reads the BCD store on an ESP's FAT volume: missing, unreadable (with the reader's reason), or decoded. */
+export async function readBcd(fat: FatVolume): Promise<BcdReading> {
+  try {
+    const bytes = await fat.readFile(BCD_PATH, MAX_BCD_BYTES + 1);
+    if (bytes === undefined) return { state: 'missing' };
+    if (bytes.length > MAX_BCD_BYTES) return { state: 'unreadable', reason: `${BCD_PATH} is over 16 MiB` };
+    return { state: 'read', store: decodeBcd(await openHive(bytes)) };
+  } catch (err) {
+    if (err instanceof VolumeUnreadable) return { state: 'unreadable', reason: err.reason };
+    throw err;
+  }
+}
+
+/** The Windows ESP of a disk (a FAT partition holding bootmgfw.efi) and its BCD, when there is one. */
+export async function findBcd(g: LoadedGpt): Promise<{ esp: GptEntry; bcd: BcdReading } | undefined> {
+  for (const entry of g.partitions) {
+    const reader = partitionReader(g, entry);
+    if (!reader) continue;
+    const sniff = await sniffFilesystem(reader);
+    if (!isFat(sniff.kind)) continue;
+    const volume = await openVolume(sniff.kind, reader);
+    if (volume?.kind !== 'fat' || !(await volume.fat.exists(BOOTMGFW_PATH))) continue;
+    return { esp: entry, bcd: await readBcd(volume.fat) };
+  }
+  return undefined;
+}
+
+/** One device reference in the store: which object and element hold it. */
+export interface BcdReference {
+  /** `{bootmgr}`, or a Windows Boot Loader by its description (or GUID). */
+  object: string;
+  /** 'device' (11000001) or 'osdevice' (21000001). */
+  element: 'device' | 'osdevice';
+  /** The boot manager's device is the ESP; a loader's devices are the Windows partition. */
+  role: 'esp' | 'windows';
+  device: BcdDevice;
+}
+
+/** Every partition device the boot manager and the Windows Boot Loaders name. */
+export function bcdReferences(store: BcdStore): BcdReference[] {
+  const out: BcdReference[] = [];
+  if (store.bootManager?.device) out.push({ object: '{bootmgr}', element: 'device', role: 'esp', device: store.bootManager.device });
+  for (const loader of store.loaders) {
+    const object = loader.description ? `Windows Boot Loader "${loader.description}"` : `Windows Boot Loader {${loader.id.toLowerCase()}}`;
+    if (loader.device) out.push({ object, element: 'device', role: 'windows', device: loader.device });
+    if (loader.osDevice) out.push({ object, element: 'osdevice', role: 'windows', device: loader.osDevice });
+  }
+  return out;
+}
+
+/** The disk's GUID, from the table shown. */
+export function diskGuidOf(g: LoadedGpt): string | undefined {
+  return g.table === 'none' ? undefined : g[g.table].header?.diskGuid;
+}
+
+/** The partition a device names on this disk, or undefined when it names another disk or a partition not here. */
+export function partitionOfDevice(g: LoadedGpt, device: BcdDevice): GptEntry | undefined {
+  if (device.kind !== 'partition' || device.style !== 'gpt') return undefined;
+  if (device.diskGuid !== diskGuidOf(g)) return undefined;
+  return g.partitions.find((p) => p.uniqueGuid === device.partitionGuid);
+}
