@@ -7,7 +7,8 @@
 # mkntfs, mkfs.ext4 and mkswap. scripts/gpt-bytes.py only damages them on purpose.
 #
 # Fixtures (512-byte sectors unless said):
-#   windows                 sgdisk: ESP 100 MiB FAT32 (\EFI\Microsoft\Boot\bootmgfw.efi, BCD, \EFI\Boot\bootx64.efi),
+#   windows                 sgdisk: ESP 100 MiB FAT32 (\EFI\Microsoft\Boot\bootmgfw.efi, \EFI\Boot\bootx64.efi, and a BCD
+#                           store made by make-bcd-reg.py + hivexregedit naming the ESP and Windows partitions),
 #                           MSR 16 MiB (unformatted), basic data NTFS holding \Windows\System32 (written through an
 #                           ntfs-3g mount), Recovery NTFS 8 MiB 0x8000000000000001 without WinRE
 #   windows-esp-basic       windows, ESP retyped 0700 (sgdisk -t) — the 0x80070003-0x40008 case; also test/sample/
@@ -31,6 +32,9 @@
 #                           mtools types it by cluster count too, and cannot write into it)
 #   windows-esp-fat16       windows with the ESP made by mkfs.fat -F 16
 #   windows-recovery-bitlocker  windows with the BitLocker signature -FVE-FS- written at byte 3 of Recovery
+#   windows-bcd-stale       windows after sgdisk -G (new disk and partition GUIDs, as a cloning tool gives): the BCD names the old ones
+#   windows-bcd-missing     windows with \EFI\Microsoft\Boot\BCD deleted (mdel)
+#   windows-bcd-unreadable  windows with the BCD overwritten by 8 KiB that are no hive (mcopy)
 #   header-unusual          linux; the primary header's reserved field (offset 20) set to 1 (CRC recomputed)
 #   linux                   sfdisk: ESP FAT32 (\EFI\BOOT\BOOTX64.EFI, \EFI\debian\grubx64.efi), BIOS boot, swap, root ext4, home ext4 "ホーム"
 #   data                    parted: one basic data NTFS partition over the disk
@@ -84,13 +88,19 @@ reput() { fallocate --punch-hole --offset $(($2 * 512)) --length "$(stat -c %s "
 start_of() { sgdisk -i "$2" "$1" | awk '/First sector/ {print $3}'; }
 size_of() { sgdisk -i "$2" "$1" | awk '/Partition size/ {print $3}'; }
 
-esp_fat() { # esp_fat FILE SIZE_KIB HIDDEN_SECTORS layout(windows|linux)
+# bcd_hive WINDOWS_SLOT: the BCD store bcdboot would write for the windows layouts, in $work/bcd.hive:
+# {bootmgr} on partition 1 (the ESP), the Windows Boot Loader on the Windows partition, this disk.
+bcd_hive() {
+  python3 "$here/make-bcd-reg.py" "$work/bcd.reg" "$DISK_GUID" 11111111-0000-4000-8000-000000000001 "11111111-0000-4000-8000-00000000000$1"
+  rm -f "$work/bcd.hive"; bash "$here/make-test-hive.sh" "$work/bcd.hive" BCD00000000 "$work/bcd.reg"
+}
+esp_fat() { # esp_fat FILE SIZE_KIB HIDDEN_SECTORS layout(windows|linux); windows uses $work/bcd.hive
   rm -f "$1"; mkfs.fat -F 32 -s 1 -n SYSTEM -i 1234ABCD -h "$3" -C "$1" "$2" >/dev/null
   head -c 8192 /dev/zero | tr '\0' 'M' > "$work/loader.efi"
   if [ "$4" = windows ]; then
     mmd -i "$1" ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot ::/EFI/Boot
     mcopy -i "$1" "$work/loader.efi" ::/EFI/Microsoft/Boot/bootmgfw.efi
-    mcopy -i "$1" "$work/loader.efi" ::/EFI/Microsoft/Boot/BCD
+    mcopy -i "$1" "$work/bcd.hive" ::/EFI/Microsoft/Boot/BCD
     mcopy -i "$1" "$work/loader.efi" ::/EFI/Boot/bootx64.efi
   else
     mmd -i "$1" ::/EFI ::/EFI/BOOT ::/EFI/debian
@@ -135,6 +145,7 @@ windows_layout() { # windows_layout IMAGE ESP_MIB [RECOVERY_MIB [RECOVERY_FILL [
     -t $win:0700 -c $win:"Basic data partition" -u $win:11111111-0000-4000-8000-00000000000$win \
     -t $re:2700 -c $re:"Recovery" -u $re:11111111-0000-4000-8000-00000000000$re -A $re:set:0 -A $re:set:63 \
     "$1" >/dev/null
+  bcd_hive $win
   esp_fat "$work/esp.fat" $(($2 * 1024)) 2048 windows
   put "$work/esp.fat" 2048 "$1"
   ntfs_into "$1" $win Windows windows_files
@@ -224,12 +235,27 @@ finish windows-esp-fat32-few-clusters 512 "windows with an empty ESP that mkfs.f
 variant windows windows-esp-fat16
 rm -f "$work/esp.fat"; mkfs.fat -F 16 -n SYSTEM -i 1234ABCD -h 2048 -C "$work/esp.fat" $((100 * 1024)) >/dev/null
 mmd -i "$work/esp.fat" ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot; mcopy -i "$work/esp.fat" "$work/loader.efi" ::/EFI/Microsoft/Boot/bootmgfw.efi
+bcd_hive 3; mcopy -i "$work/esp.fat" "$work/bcd.hive" ::/EFI/Microsoft/Boot/BCD
 reput "$work/esp.fat" 2048 "$work/windows-esp-fat16.img"
 finish windows-esp-fat16 512 "windows with the ESP formatted FAT16 by mkfs.fat -F 16" gpt,windows
 
 variant windows windows-recovery-bitlocker
 printf -- '-FVE-FS-' | dd of="$work/windows-recovery-bitlocker.img" bs=1 seek=$(( $(start_of "$work/windows-recovery-bitlocker.img" 4) * 512 + 3 )) conv=notrunc status=none
 finish windows-recovery-bitlocker 512 "windows with the BitLocker signature -FVE-FS- at byte 3 of the Recovery partition" gpt,windows
+
+# --- Boot configuration: the BCD store on the ESP -----------------------------------------------
+variant windows windows-bcd-stale; sgdisk -G "$work/windows-bcd-stale.img" >/dev/null
+finish windows-bcd-stale 512 "windows after sgdisk -G (new disk and partition GUIDs): the BCD on the ESP names the old ones" gpt,windows,bcd
+
+variant windows windows-bcd-missing
+dd if="$work/windows-bcd-missing.img" of="$work/esp.fat" bs=512 skip=2048 count=$((100 * 2048)) status=none
+mdel -i "$work/esp.fat" ::/EFI/Microsoft/Boot/BCD; reput "$work/esp.fat" 2048 "$work/windows-bcd-missing.img"
+finish windows-bcd-missing 512 "windows with \\EFI\\Microsoft\\Boot\\BCD deleted by mdel" gpt,windows,bcd
+
+variant windows windows-bcd-unreadable
+dd if="$work/windows-bcd-unreadable.img" of="$work/esp.fat" bs=512 skip=2048 count=$((100 * 2048)) status=none
+mcopy -o -i "$work/esp.fat" "$work/loader.efi" ::/EFI/Microsoft/Boot/BCD; reput "$work/esp.fat" 2048 "$work/windows-bcd-unreadable.img"
+finish windows-bcd-unreadable 512 "windows with the BCD overwritten by 8 KiB that are not a registry hive (mcopy)" gpt,windows,bcd
 
 # --- Linux -----------------------------------------------------------------------------------
 linux_layout() {
