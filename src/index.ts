@@ -8,7 +8,7 @@ export { loadGpt } from './read/load-gpt.js';
 export type { LoadedGpt, GptCopy } from './read/load-gpt.js';
 export { inspectDisk, inspectDisk as inspect, checkDisk, checkDisk as check, withDisk } from './api.js';
 export type { InspectReport, PartitionReport, HeaderReport } from './report/inspect-report.js';
-export type { CheckReport } from './report/check-report.js';
+export type { CheckReport, IdentityReport } from './report/check-report.js';
 export { FINDING_CODES, PROFILES } from './check/finding.js';
 export type { Finding, FindingCode, FixEdit, Profile, Severity } from './check/finding.js';
 export { planSet } from './plan/plan-set.js';

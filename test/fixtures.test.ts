@@ -171,7 +171,7 @@ describe.runIf(haveTools('python3', 'sfdisk'))('a table of 2,000 used entries', 
     expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     expect(partitionCount(report)).toBe(2000);
     // Long lists are built on first read: to every reader still an ordinary, enumerable property.
-    expect(Object.keys(report)).toEqual(['source', 'profile', 'profileApplied', 'ok', 'findings', 'partitions']);
+    expect(Object.keys(report)).toEqual(['source', 'identity', 'profile', 'profileApplied', 'ok', 'findings', 'partitions']);
     const json = JSON.parse(JSON.stringify(report)) as { partitions: PartitionReport[] };
     expect(json.partitions.map(fromGptdoctor)).toEqual(theirs.map(fromSfdisk));
     expect(report.partitions).toBe(report.partitions);

@@ -1,11 +1,15 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { runChecks } from '../check/check.js';
 import type { Finding, Profile } from '../check/finding.js';
+import type { PartitionFacts } from '../check/partition-facts.js';
+import { ZERO_GUID } from '../gpt/guid.js';
 import { partitionReport, sourceReport, type PartitionReport, type SourceReport } from './inspect-report.js';
 
 /** The JSON contract of `check --json` (docs/ARCHITECTURE.md §5). */
 export interface CheckReport {
   source: SourceReport;
+  /** What the disk is known by to the OS: `scan` compares these across the images it scans. */
+  identity: IdentityReport;
   /** The profile asked for. */
   profile: Profile;
   /** The rule sets that ran: `auto` picks windows, uefi or structure from what the disk holds. */
@@ -17,6 +21,21 @@ export interface CheckReport {
 }
 
 /**
+ * Windows takes a second disk with the same identity offline ("signature collision"): a GPT disk
+ * by its disk GUID, an MBR disk by its 32-bit disk signature. Both absent when neither is known.
+ */
+export interface IdentityReport {
+  /** The GPT disk GUID, from the header of the copy the partitions come from (else a valid header's); never the zero GUID. */
+  diskGuid?: string;
+  /**
+   * For a disk Windows reads as MBR (LBA 0 holds an MBR without, or a hybrid MBR beside, the 0xEE
+   * record): the disk signature at offset 440, as 0x and 8 hex digits; absent when 0, which
+   * Windows treats as no signature and replaces.
+   */
+  mbrSignature?: string;
+}
+
+/**
  * Runs the rules of a profile over a loaded disk and reports them as `check --json` prints them.
  * `diskArg` is how the user named the disk; it goes into the `fix` command lines.
  */
@@ -24,6 +43,7 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
   const { profileApplied, findings, facts } = await runChecks(g, diskArg, profile);
   const report: CheckReport = {
     source: sourceReport(g.source, g),
+    identity: identityReport(g),
     profile,
     profileApplied,
     ok: !findings.some((f) => f.severity === 'error'),
@@ -35,9 +55,19 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
     report.partitions = list();
   } else {
     setLazily(report, 'partitions', list);
-    partitionCounts.set(report, facts.length);
+    lazyFacts.set(report, facts);
   }
   return report;
+}
+
+function identityReport(g: LoadedGpt): IdentityReport {
+  const copy = g.table === 'primary' ? g.primary : g.table === 'backup' ? g.backup : [g.primary, g.backup].find((c) => c.headerValid);
+  const diskGuid = copy?.headerValid ? copy.header?.diskGuid : undefined;
+  const readAsMbr = g.mbr.kind === 'legacy' || g.mbr.kind === 'hybrid';
+  return {
+    ...(diskGuid && diskGuid !== ZERO_GUID ? { diskGuid } : {}),
+    ...(readAsMbr && g.mbr.diskSignature !== 0 ? { mbrSignature: '0x' + g.mbr.diskSignature.toString(16).toUpperCase().padStart(8, '0') } : {}),
+  };
 }
 
 /**
@@ -47,12 +77,23 @@ export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profil
  */
 const LAZY_LIST_FROM = 1024;
 
-/** How many partitions lazily listed reports hold, known before their lists are built. */
-const partitionCounts = new WeakMap<CheckReport, number>();
+/** What lazily listed reports will list: how many, and their GUIDs, are known before the lists are built. */
+const lazyFacts = new WeakMap<CheckReport, readonly PartitionFacts[]>();
 
 /** How many partitions a report lists, without building a lazy list. */
 export function partitionCount(report: CheckReport): number {
-  return partitionCounts.get(report) ?? report.partitions.length;
+  return lazyFacts.get(report)?.length ?? report.partitions.length;
+}
+
+/**
+ * The index and unique GUID of the first `limit` partitions a report lists, without building a
+ * lazy list (a scan wants a few GUIDs of each image, not 32,768 partition reports).
+ */
+export function partitionGuids(report: CheckReport, limit: number): Array<{ index: number; guid: string }> {
+  const facts = lazyFacts.get(report);
+  const unbuilt = facts !== undefined && Object.getOwnPropertyDescriptor(report, 'partitions')?.get !== undefined;
+  if (unbuilt) return facts.slice(0, limit).map((f) => ({ index: f.entry.index, guid: f.entry.uniqueGuid }));
+  return report.partitions.slice(0, limit).map((p) => ({ index: p.index, guid: p.guid }));
 }
 
 /**
