@@ -174,7 +174,9 @@ describe.runIf(haveTools('gzip', 'zstd', 'sgdisk'))('compressed images in bounde
       files.push(i % 2 ? COMPRESSORS.zstd!(target) : COMPRESSORS.gzip!(target));
     }
     const r = cliWithPeakMemory(['scan', '--json', '--jobs', '8', ...files]);
-    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).source.path).sort()).toEqual([...files].sort());
+    // Copies of two fixtures: the late lines of their identity collisions follow the eight reports.
+    const checks = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => !l.late);
+    expect(checks.map((l) => l.source.path).sort()).toEqual([...files].sort());
     expect(r.maxRssBytes).toBeLessThan(256 * MiB);
   });
 });

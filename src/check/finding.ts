@@ -44,6 +44,9 @@ export const FINDING_CODES = [
   'entry-size-unusual',
   'partition-misaligned',
   'sector-size-mismatch',
+  // across the images of a scan (scan/collision-findings.ts): known only once every image is read
+  'disk-guid-collision',
+  'partition-guid-collision',
   // UEFI / Windows
   'esp-missing',
   'esp-type',

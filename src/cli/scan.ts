@@ -3,6 +3,10 @@ import { parseFailOn, parseProfile } from './check.js';
 import { expandPaths, type SkippedEntry } from '../scan/expand-paths.js';
 import type { ImagePart } from '../scan/image-parts.js';
 import { scanDisks, type ScanResult } from '../scan/scan.js';
+import { IdentityCollisions } from '../scan/identity-collisions.js';
+import { imageIdentity } from '../scan/image-identity.js';
+import { collisionFindings } from '../scan/collision-findings.js';
+import { collisionSection, collisionTally, type CollisionTally } from './scan-collisions.js';
 import { SEVERITY_RANK } from '../check/finding.js';
 import { colorizer, table } from './format.js';
 import { verdict } from './render-check.js';
@@ -19,8 +23,9 @@ type Outcome = 'ok' | 'warnings' | 'errors' | 'unreadable' | 'not-disk';
 
 /**
  * `gptdoctor scan`: one result per image (JSON Lines with --json), a progress line on a TTY,
- * and a summary on stderr. Exit 2 if any image was unreadable, else 1 if any had a finding at
- * or above --fail-on, else 0.
+ * then the identities shared across images (a late JSON line per image involved, or a text
+ * section), and a summary on stderr. Exit 2 if any image was unreadable, else 1 if any had a
+ * finding at or above --fail-on (collisions included), else 0.
  */
 export async function runScan(args: string[], options: ScanCliOptions): Promise<number> {
   const profile = parseProfile(options.profile);
@@ -35,6 +40,10 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   const progress = process.stderr.isTTY ? process.stderr : undefined;
   const counts: Record<Outcome, number> = { ok: 0, warnings: 0, errors: 0, unreadable: 0, 'not-disk': 0 };
   const codes = new Map<string, number>();
+  // A collision with a later image is known only at the end: keep each image's few GUIDs, and
+  // whether it was clean, so that one found colliding then counts as an image with warnings.
+  const identities = new IdentityCollisions();
+  const clean = new Uint8Array(paths.length);
   let done = 0;
   const started = Date.now();
   // Ctrl-C ends the scan after the image in hand, with the summary of what was scanned.
@@ -50,9 +59,11 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
       lastTurn = Date.now();
     }
     if (interrupted) break;
-    done++;
+    const image = done++;
     const outcome = classify(result);
     counts[outcome]++;
+    if (outcome === 'ok') clean[image] = 1;
+    if ('report' in result) identities.add(image, imageIdentity(result.report));
     if (outcome === 'not-disk' && named.has(result.path)) namedNotDisk++;
     if ('report' in result) for (const f of result.report.findings) if (f.severity !== 'info') codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
     if (progress) progress.write('\r\x1b[K');
@@ -61,7 +72,19 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   }
   process.removeListener('SIGINT', onInterrupt);
   if (progress) progress.write('\r\x1b[K');
-  process.stderr.write(summary(counts, codes, done, Date.now() - started, parts, skipped) + '\n');
+  // After an interruption too: the collisions among the images that were scanned.
+  const groups = [...identities.groups()];
+  for (const { image, path, findings } of collisionFindings(groups, (i) => paths[i]!)) {
+    if (options.json) process.stdout.write(JSON.stringify({ late: 'identity-collisions', source: { path }, findings }) + '\n');
+    if (clean[image]) {
+      counts.ok--;
+      counts.warnings++;
+      clean[image] = 0;
+    }
+    for (const f of findings) codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
+  }
+  if (groups.length && !options.json) process.stdout.write(collisionSection(groups, paths) + '\n');
+  process.stderr.write(summary(counts, codes, done, Date.now() - started, parts, skipped, collisionTally(groups)) + '\n');
   if (interrupted) {
     process.stderr.write(`interrupted: ${done} of ${paths.length} images scanned\n`);
     return EXIT.INTERRUPTED;
@@ -91,7 +114,7 @@ function progressBar(done: number, total: number, started: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} images, ${rate.toFixed(0)}/s`;
 }
 
-function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number, parts: readonly ImagePart[], skipped: readonly SkippedEntry[]): string {
+function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number, parts: readonly ImagePart[], skipped: readonly SkippedEntry[], collisions: CollisionTally): string {
   const paint = colorizer(process.stderr);
   const lines = [
     paint('bold', `Scanned ${total} image${total === 1 ? '' : 's'} in ${(ms / 1000).toFixed(2)} s`),
@@ -103,6 +126,10 @@ function summary(counts: Record<Outcome, number>, codes: Map<string, number>, to
       ...(counts['not-disk'] ? [['not disk images', String(counts['not-disk'])]] : []),
     ], 'lr').map((l) => '  ' + l),
   ];
+  if (collisions.length) {
+    lines.push('Identities shared across images:');
+    lines.push(...table(collisions.map((c) => [String(c.groups), `${c.what}${c.groups === 1 ? '' : 's'} shared (${c.images} image${c.images === 1 ? '' : 's'})`]), 'r').map((l) => '  ' + l));
+  }
   const common = [...codes].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10);
   if (common.length) {
     lines.push('Most common findings:');
