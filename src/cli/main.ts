@@ -80,7 +80,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'Checks every image named, every file under a directory (recursively) and every match of a\n' +
         'quoted glob, concurrently in one process. Containers are recognised by content, not name.\n' +
         'Prints one line per image (JSON Lines with --json), a progress bar on a terminal, and a\n' +
-        'summary on stderr. One unreadable or hostile image never stops the scan.',
+        'summary on stderr. One unreadable or hostile image never stops the scan. After the last\n' +
+        'image it names the images that share a disk GUID, MBR disk signature or partition GUID\n' +
+        '(copied VM disks: Windows takes all but one of them offline).',
     )
     .argument('<paths...>', 'image files, directories or glob patterns')
     .option('--json', 'print one check report per line (JSON Lines)')
