@@ -41,6 +41,15 @@ export interface Drive {
   readOnly: boolean
 }
 
+/** One ioctl and its answer (no `error` when it succeeded): see `probeIoctls`. */
+export interface IoctlResult {
+  ioctl: string
+  bytes: number
+  /** The first 64 bytes returned, in hex. */
+  hex: string
+  error?: string
+}
+
 /** Whole physical drives the OS reports (Linux: /sys/block). */
 export declare function listDrives(): Promise<Array<Drive>>
 
@@ -53,6 +62,13 @@ export interface PartitionExtent {
   start: number
   length: number
 }
+
+/**
+ * Windows: what each DeviceIoControl query the backend relies on answers for `path`; with
+ * `write`, also FSCTL_LOCK_VOLUME (unlocked at once) and IOCTL_DISK_UPDATE_PROPERTIES. Nothing
+ * is written. Other platforms: ENOTSUP.
+ */
+export declare function probeIoctls(path: string, write: boolean): Promise<Array<IoctlResult>>
 
 /**
  * How the OS learnt of the new table: "none" (an image file), "reread" (the whole table), or

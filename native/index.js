@@ -839,3 +839,4 @@ module.exports.NativeDevice = nativeBinding.NativeDevice
 module.exports.dataRanges = nativeBinding.dataRanges
 module.exports.listDrives = nativeBinding.listDrives
 module.exports.openDevice = nativeBinding.openDevice
+module.exports.probeIoctls = nativeBinding.probeIoctls

@@ -176,6 +176,40 @@ pub fn data_ranges(path: &str) -> io::Result<Vec<(u64, u64)>> {
     platform::data_ranges(&file, size)
 }
 
+/// One ioctl the Windows backend relies on, and what the device answered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoctlAnswer {
+    pub ioctl: &'static str,
+    /// Bytes returned, when it succeeded.
+    pub bytes: usize,
+    /// The first 64 of them, in hex, to read what a driver answered.
+    pub hex: String,
+    /// The Win32 error's name (ERROR_INVALID_FUNCTION, …) or number, when it failed.
+    pub error: Option<String>,
+}
+
+/// Windows only: what each query the backend relies on answers for `path` (with `write`, also the
+/// volume lock and the table re-read, undone or harmless). Elsewhere: ENOTSUP.
+pub fn probe_ioctls(path: &str, write: bool) -> io::Result<Vec<IoctlAnswer>> {
+    #[cfg(windows)]
+    return Ok(platform::probe(path, write)?
+        .into_iter()
+        .map(|(ioctl, answer)| IoctlAnswer {
+            ioctl,
+            bytes: answer.as_ref().map_or(0, |b| b.len()),
+            hex: answer.as_ref().map_or_else(|_| String::new(), |b| b.iter().take(64).map(|x| format!("{x:02x}")).collect()),
+            error: answer.err().map(|code| {
+                crate::win_structs::win32_error_code(code).map_or_else(|| format!("Win32 error {code}"), |(_, name)| name.to_string())
+            }),
+        })
+        .collect());
+    #[cfg(not(windows))]
+    {
+        let _ = (path, write);
+        Err(io::Error::new(io::ErrorKind::Unsupported, "the ioctl probe is for Windows devices"))
+    }
+}
+
 /// A stable error code for an I/O error (the POSIX name; Windows errors are mapped onto them).
 pub fn error_code(err: &io::Error) -> &'static str {
     platform::error_code(err).unwrap_or(match err.kind() {

@@ -15,8 +15,11 @@ mod ioctl_numbers;
 mod posix;
 #[cfg_attr(not(windows), allow(dead_code))]
 mod win_structs;
+// Decided on every platform (and tested), carried out by Windows only.
+#[cfg_attr(not(windows), allow(dead_code))]
+mod win_plan;
 
-use device::{Device, DriveInfo, Extent, Reread};
+use device::{Device, DriveInfo, Extent, IoctlAnswer, Reread};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
@@ -306,4 +309,46 @@ impl Task for RangesTask {
 #[napi(ts_return_type = "Promise<Array<Array<number>>>")]
 pub fn data_ranges(path: String) -> AsyncTask<RangesTask> {
     AsyncTask::new(RangesTask { path })
+}
+
+/// One ioctl and its answer (no `error` when it succeeded): see `probeIoctls`.
+#[napi(object)]
+pub struct IoctlResult {
+    pub ioctl: String,
+    pub bytes: u32,
+    /// The first 64 bytes returned, in hex.
+    pub hex: String,
+    pub error: Option<String>,
+}
+
+pub struct ProbeTask {
+    path: String,
+    write: bool,
+}
+
+impl Task for ProbeTask {
+    type Output = Vec<IoctlAnswer>;
+    type JsValue = Vec<IoctlResult>;
+    fn compute(&mut self) -> Result<Vec<IoctlAnswer>> {
+        device::probe_ioctls(&self.path, self.write).map_err(|e| to_napi(e, &format!("cannot probe {}", self.path)))
+    }
+    fn resolve(&mut self, _env: Env, answers: Vec<IoctlAnswer>) -> Result<Vec<IoctlResult>> {
+        Ok(answers
+            .into_iter()
+            .map(|a| IoctlResult {
+                ioctl: a.ioctl.to_string(),
+                bytes: a.bytes as u32,
+                hex: a.hex,
+                error: a.error,
+            })
+            .collect())
+    }
+}
+
+/// Windows: what each DeviceIoControl query the backend relies on answers for `path`; with
+/// `write`, also FSCTL_LOCK_VOLUME (unlocked at once) and IOCTL_DISK_UPDATE_PROPERTIES. Nothing
+/// is written. Other platforms: ENOTSUP.
+#[napi(ts_return_type = "Promise<Array<IoctlResult>>")]
+pub fn probe_ioctls(path: String, write: bool) -> AsyncTask<ProbeTask> {
+    AsyncTask::new(ProbeTask { path, write })
 }

@@ -18,6 +18,12 @@ pub fn geometry_ex(b: &[u8]) -> Option<(u64, u32)> {
     (disk_size >= 0 && bytes_per_sector > 0).then_some((disk_size as u64, bytes_per_sector))
 }
 
+/// GET_LENGTH_INFORMATION: Length i64, the bytes of the disk, volume or partition.
+pub fn length_info(b: &[u8]) -> Option<u64> {
+    let length = i64_at(b, 0)?;
+    (length >= 0).then_some(length as u64)
+}
+
 /// STORAGE_ACCESS_ALIGNMENT_DESCRIPTOR: Version, Size, BytesPerCacheLine,
 /// BytesOffsetForCacheAlignment, BytesPerLogicalSector, BytesPerPhysicalSector, …
 /// Returns (logical, physical) sector sizes.
@@ -102,6 +108,12 @@ pub fn allocated_ranges(b: &[u8]) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// A REG_MULTI_SZ-style list (what GetVolumePathNamesForVolumeNameW fills in): NUL-terminated
+/// UTF-16 strings, the list ended by an empty one.
+pub fn multi_sz(b: &[u16]) -> Vec<String> {
+    b.split(|&c| c == 0).take_while(|s| !s.is_empty()).map(String::from_utf16_lossy).collect()
+}
+
 /// Whether [start, start + len) meets the extent.
 pub fn overlaps(extent: &DiskExtent, start: u64, len: u64) -> bool {
     start < extent.start + extent.length && extent.start < start + len
@@ -119,6 +131,7 @@ pub fn win32_error_code(code: u32) -> Option<(&'static str, &'static str)> {
         32 => ("EBUSY", "ERROR_SHARING_VIOLATION"),
         33 => ("EBUSY", "ERROR_LOCK_VIOLATION"),
         1 => ("ENOTTY", "ERROR_INVALID_FUNCTION"),
+        50 => ("ENOTSUP", "ERROR_NOT_SUPPORTED"),
         87 => ("EINVAL", "ERROR_INVALID_PARAMETER"),
         1117 => ("EIO", "ERROR_IO_DEVICE"),
         23 => ("EIO", "ERROR_CRC"),
@@ -219,5 +232,13 @@ mod tests {
         assert_eq!(win32_error_code(5), Some(("EACCES", "ERROR_ACCESS_DENIED")));
         assert_eq!(win32_error_code(32).unwrap().0, "EBUSY");
         assert_eq!(win32_error_code(9999), None);
+    }
+
+    #[test]
+    fn splits_a_list_of_mount_points() {
+        let list: Vec<u16> = "C:\\\0D:\\mnt\\\0\0garbage".encode_utf16().collect();
+        assert_eq!(multi_sz(&list), vec!["C:\\".to_string(), "D:\\mnt\\".to_string()]);
+        assert!(multi_sz(&[0, 0]).is_empty());
+        assert!(multi_sz(&[]).is_empty());
     }
 }
