@@ -2,7 +2,8 @@
 // Builds gptdoctor as one executable file (a Node "single executable application", SEA) with the
 // native addon inside, for WinPE and other places where installing Node and npm is not an option.
 //
-//   node scripts/build-sea.js                       # win32-x64: dist-sea/gptdoctor-win32-x64.exe
+//   node scripts/build-sea.js                       # win32-x64: dist-sea/gptdoctor-win32-x64.exe, with
+//                                                   # the MinGW addon (built here when missing)
 //   node scripts/build-sea.js --target host         # this machine's platform, from this Node
 //   node scripts/build-sea.js --addon path/to/gptdoctor-native.win32-x64-msvc.node
 //
@@ -34,7 +35,8 @@ function fail(message) {
 
 const usage = `usage: node scripts/build-sea.js [--target win32-x64|win32-arm64|host] [--addon FILE] [--no-addon] [--node FILE] [--out FILE]
   --target   the platform of the executable (default win32-x64; host = this machine, from this Node)
-  --addon    the addon built for that platform (default: native/gptdoctor-native.<platform>.node)
+  --addon    the addon built for that platform (default: native/gptdoctor-native.<platform>-*.node;
+             for win32-x64 the -msvc one if present, else -gnu, cross-built here with MinGW if missing)
   --no-addon build without the addon: images work, raw devices say the executable lacks it
   --node     the Node executable to inject into (default: downloaded, or this Node for host)
   --out      where to write the executable (default: dist-sea/gptdoctor-<target>[.exe])`;
@@ -98,12 +100,27 @@ await build({
 });
 
 // 2. The addon for the target, and the blob.
-function defaultAddon() {
+// For win32-x64: the MSVC build when there is one (the release workflow's, static CRT), else the
+// MinGW one, which this script builds (or rebuilds, when a Rust source is newer) with
+// scripts/build-native-windows.js.
+async function defaultAddon() {
   const prefix = `gptdoctor-native.${target}`;
   const found = readdirSync(join(root, 'native')).filter((f) => f.startsWith(prefix) && f.endsWith('.node'));
+  const msvc = found.find((f) => f.endsWith('-msvc.node'));
+  if (msvc) return join(root, 'native', msvc);
+  if (target === 'win32-x64') {
+    const { buildWindowsAddon, windowsAddonIsStale, WINDOWS_GNU_ADDON } = await import('./build-native-windows.js');
+    if (!windowsAddonIsStale()) return WINDOWS_GNU_ADDON;
+    try {
+      console.log('building the win32-x64 addon with MinGW (scripts/build-native-windows.js)');
+      return buildWindowsAddon({ quiet: true });
+    } catch (err) {
+      fail(`${err.message}\npass an addon with --addon FILE, or build without raw-device support with --no-addon`);
+    }
+  }
   return found.length ? join(root, 'native', found.sort()[0]) : undefined;
 }
-const addon = args['no-addon'] ? undefined : (args.addon ?? defaultAddon());
+const addon = args['no-addon'] ? undefined : (args.addon ?? (await defaultAddon()));
 if (!args['no-addon'] && !addon) {
   fail(
     `no addon for ${target} in native/: build it on that platform with \`npm run build:native\`` +
