@@ -109,6 +109,19 @@ export const simpleUpcase: Upcase = (unit) => {
   return upper.length === 1 ? upper.charCodeAt(0) : unit;
 };
 
+/** Thrown by asciiUpcase when a code unit needs the volume's $UpCase table to be folded. */
+export const NEEDS_UPCASE_TABLE = Symbol('needs the $UpCase table');
+
+/**
+ * Every $UpCase table folds ASCII as ASCII (a-z to A-Z, the rest unchanged), so names that are
+ * ASCII where they are compared collate the same without the 128 KiB table; a unit above 0x7F
+ * throws NEEDS_UPCASE_TABLE, and the caller loads the table and compares again.
+ */
+export const asciiUpcase: Upcase = (unit) => {
+  if (unit >= 0x80) throw NEEDS_UPCASE_TABLE;
+  return unit >= 0x61 && unit <= 0x7a ? unit - 0x20 : unit;
+};
+
 /** NTFS file-name collation, ignoring case: negative when `a` sorts before `b`. */
 export function collateNames(a: string, b: string, upcase: Upcase): number {
   const n = Math.min(a.length, b.length);

@@ -1,7 +1,7 @@
 import type { ByteReader } from './byte-reader.js';
 import { decodeNtfsBoot, type NtfsBoot } from './ntfs-boot.js';
 import { Directories } from './ntfs-dir.js';
-import { simpleUpcase, upcaseTable, type Upcase } from './ntfs-index.js';
+import { asciiUpcase, NEEDS_UPCASE_TABLE, simpleUpcase, upcaseTable, type Upcase } from './ntfs-index.js';
 import { dataSize, fileNames, openMft, type Mft, type NtfsFile } from './ntfs-mft.js';
 import { AT, NAMESPACE, utf16 } from './ntfs-record.js';
 import { unsupportedEncoding, type NtfsStream } from './ntfs-stream.js';
@@ -85,9 +85,11 @@ const fail = (reason: string): never => {
 
 class NtfsReader {
   /**
-   * Directory lookups need $UpCase (128 KiB), label and free space do not: it is read on the first
-   * lookup, so a check that wants only a volume's label and free space never reads it.
+   * Directory lookups collate names through $UpCase (128 KiB). Most looked-up paths (\Windows,
+   * \Recovery\WindowsRE) meet only ASCII names on their way, which fold the same without it, so
+   * lookups start with ASCII folding and read the table only when a non-ASCII unit decides.
    */
+  private readonly asciiDirs: Directories;
   private dirsLoaded?: Promise<Directories>;
   private bitmap?: NtfsStream;
 
@@ -96,7 +98,21 @@ class NtfsReader {
     private readonly boot: NtfsBoot,
     private readonly mft: Mft,
     private readonly problems: string[],
-  ) {}
+  ) {
+    this.asciiDirs = new Directories(mft, boot.clusterSize, asciiUpcase);
+  }
+
+  /** One lookup: with ASCII folding while it suffices, else with the volume's $UpCase. */
+  private async lookup(dir: NtfsFile, name: string): Promise<Awaited<ReturnType<Directories['lookup']>>> {
+    if (!this.dirsLoaded) {
+      try {
+        return await this.asciiDirs.lookup(dir, name);
+      } catch (err) {
+        if (err !== NEEDS_UPCASE_TABLE) throw err;
+      }
+    }
+    return (await this.dirs()).lookup(dir, name);
+  }
 
   async volume(): Promise<NtfsVolume> {
     const b = this.boot;
@@ -169,7 +185,7 @@ class NtfsReader {
     let dir = await this.mft.file(ROOT);
     if (parts.length === 0) return { file: dir, entry: this.entryOf(dir, '') };
     for (let i = 0; i < parts.length; i++) {
-      const entry = await (await this.dirs()).lookup(dir, parts[i]!);
+      const entry = await this.lookup(dir, parts[i]!);
       if (!entry) return undefined;
       if (i < parts.length - 1) {
         dir = await this.mft.file(entry.record, entry.seq);
@@ -194,7 +210,8 @@ class NtfsReader {
     if (!found?.file.isDirectory) return undefined;
     const dir = found.file;
     const out: NtfsDirEntry[] = [];
-    for (const entry of await (await this.dirs()).entries(dir)) {
+    // Listing collates nothing, so it never needs $UpCase.
+    for (const entry of await this.asciiDirs.entries(dir)) {
       // A DOS alias repeats a file already listed under its long name; the root lists itself as ".".
       if (entry.key!.namespace === NAMESPACE.DOS || entry.record === dir.record) continue;
       try {
