@@ -79,6 +79,22 @@ describe('recovery-placement', () => {
   });
 });
 
+describe('os-low-space', () => {
+  const r = recoveryOf(afterWindows);
+  it('notes a Windows partition under 20 GiB free, and not at 20 GiB or a lower bound above it', async () => {
+    const g = await loadGpt(syntheticDisk({ totalSectors: endingAfter(r, 0), partitions: [WINDOWS, [...r, TYPE_GUIDS.WINDOWS_RECOVERY]] }));
+    const facts = (windowsFree: number, exact: boolean): PartitionFacts[] => g.partitions.map((entry) => ({
+      entry, size: 0, filesystem: 'ntfs', efiFiles: [], windowsBoot: false, windowsSystem: entry.index === 1, outsideImage: false,
+      ...(entry.index === 1 ? { freeBytes: windowsFree, freeBytesExact: exact } : {}),
+    }));
+    const [f, ...rest] = servicingFindings(g, facts(20 * 1024 ** 3 - 4096, true));
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ code: 'os-low-space', severity: 'info', partition: 1 });
+    expect(f!.message).toMatch(/is the Windows partition \(\\Windows\\System32\) with 20\.0 GiB free; feature updates need about 20 GiB free and otherwise fail with 0xC190020E \/ 0x80070070/);
+    expect(servicingFindings(g, facts(20 * 1024 ** 3, false))).toEqual([]);
+  });
+});
+
 describe('WinRE on the Recovery partition', () => {
   const r = recoveryOf(afterWindows);
   const total = endingAfter(r, 0);

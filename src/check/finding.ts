@@ -66,6 +66,7 @@ export const FINDING_CODES = [
   'winre-low-space',
   'winre-image-missing',
   'recovery-encrypted',
+  'os-low-space',
   'bcd-missing',
   'bcd-unreadable',
   'bcd-device-missing',

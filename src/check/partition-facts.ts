@@ -28,7 +28,8 @@ export interface PartitionFacts {
   volumeError?: string;
   /**
    * Free bytes, counted only where a rule needs them (addServicingFacts): the ESP up to
-   * ESP_FREE_NEEDED, the Recovery partition up to WINRE_FREE_NEEDED. `freeBytesExact` is false when
+   * ESP_FREE_NEEDED, the Recovery partition up to WINRE_FREE_NEEDED, the Windows partition up to
+   * OS_FREE_NEEDED. `freeBytesExact` is false when
    * counting stopped there, and freeBytes is then a lower bound.
    */
   freeBytes?: number;
@@ -87,6 +88,8 @@ export async function partitionFacts(g: LoadedGpt, options: { readContents?: boo
 
 /** Free space an ESP needs for Windows updates (0xc1900104 / 0x800f0922 below it). */
 export const ESP_FREE_NEEDED = 15 * 1024 * 1024;
+/** Free space Windows feature updates need on the Windows partition (0xC190020E / 0x80070070 below it). */
+export const OS_FREE_NEEDED = 20 * 1024 * 1024 * 1024;
 /** Free space WinRE servicing needs on the Recovery partition (KB5034441 fails with 0x80070643 below it). */
 export const WINRE_FREE_NEEDED = 250 * 1024 * 1024;
 
@@ -120,6 +123,7 @@ async function servicingFacts(f: PartitionFacts): Promise<void> {
   }
   if (f.ntfs && f.entry.typeGuid === TYPE_GUIDS.BASIC_DATA) {
     f.windowsSystem = (await f.ntfs.stat('\\Windows\\System32'))?.isDirectory === true;
+    if (f.windowsSystem) await countFree(f, { kind: 'ntfs', ntfs: f.ntfs }, OS_FREE_NEEDED);
   }
 }
 

@@ -2,7 +2,7 @@ import { arraySectors } from '../gpt/header.js';
 import { TYPE_GUIDS } from '../gpt/partition-types.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { Finding } from './finding.js';
-import { WINRE_FREE_NEEDED, type PartitionFacts } from './partition-facts.js';
+import { OS_FREE_NEEDED, WINRE_FREE_NEEDED, type PartitionFacts } from './partition-facts.js';
 import { mib, partitionLabel } from './partition-words.js';
 
 /**
@@ -11,7 +11,8 @@ import { mib, partitionLabel } from './partition-words.js';
  * 0x80070643 when it has too little free space; Microsoft's manual fix (KB5028997) shrinks the
  * Windows partition into it, which works only when Recovery sits right after Windows; and a
  * Recovery partition between Windows and free space stops C: from being extended after a disk
- * grows. Free space is read only as far as the rule needs (addServicingFacts).
+ * grows. Feature updates need about 20 GiB on the Windows partition. Free space is read only as
+ * far as the rule needs (addServicingFacts).
  */
 
 const MIB = 1024 * 1024;
@@ -27,11 +28,17 @@ const KB5028997 =
   '(create partition primary id=de94bba4-06d1-4d40-a16a-bfd50179d6ac; gpt attributes=0x8000000000000001; format quick fs=ntfs label="Windows RE tools"); reagentc /enable';
 
 const label = (f: PartitionFacts): string => partitionLabel(f.entry);
+const gib = (bytes: number): string => (bytes >= 1024 * MIB ? `${(bytes / (1024 * MIB)).toFixed(1)} GiB` : mib(bytes));
 
 export function servicingFindings(g: LoadedGpt, facts: readonly PartitionFacts[]): Finding[] {
   const out: Finding[] = [];
   const byStart = facts.filter((f) => f.entry.lastLba >= f.entry.firstLba).sort((a, b) => a.entry.firstLba - b.entry.firstLba);
   const windows = byStart.filter((f) => f.windowsSystem);
+  for (const w of windows) {
+    if (w.freeBytes !== undefined && w.freeBytes < OS_FREE_NEEDED) {
+      out.push({ code: 'os-low-space', severity: 'info', partition: w.entry.index, message: `${label(w)} is the Windows partition (\\Windows\\System32) with ${gib(w.freeBytes)} free; feature updates need about 20 GiB free and otherwise fail with 0xC190020E / 0x80070070` });
+    }
+  }
   for (const r of byStart.filter((f) => f.entry.typeGuid === TYPE_GUIDS.WINDOWS_RECOVERY && !f.outsideImage)) {
     if (r.filesystem === 'bitlocker') {
       out.push({ code: 'recovery-encrypted', severity: 'info', partition: r.entry.index, message: `${label(r)} is a Recovery partition that holds a BitLocker volume (-FVE-FS-): WinRE servicing cannot read it and skips it, so WinRE updates go to a WinRE on the Windows partition or fail` });
