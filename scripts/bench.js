@@ -46,6 +46,52 @@ function time(cmd, runs = 1) {
   return samples[Math.floor(samples.length / 2)];
 }
 
+/** What makes an NTFS volume the Windows partition to the servicing rules: \Windows\System32, written through ntfs-3g. */
+function windowsFiles(volume) {
+  const mnt = join(tmp, 'mnt');
+  mkdirSync(mnt, { recursive: true });
+  execFileSync('ntfs-3g', [volume, mnt]);
+  try {
+    mkdirSync(join(mnt, 'Windows', 'System32', 'config'), { recursive: true });
+    writeFileSync(join(mnt, 'Windows', 'System32', 'config', 'SYSTEM'), Buffer.alloc(65536, 0x52));
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+}
+
+/**
+ * A 1 TiB Windows disk, sparse: ESP, MSR, a Windows partition of nearly 1 TiB (mkntfs and ntfs-3g
+ * through a loop device over its range, so nothing is copied) and a 1 GiB Recovery partition.
+ * Its $Bitmap is 32 MiB: the servicing rules must read only what their thresholds need.
+ */
+function makeTebibyteImage() {
+  const img = join(tmp, 'tebibyte.img');
+  writeFileSync(img, '');
+  truncateSync(img, 1024 ** 4);
+  const script = [
+    'label: gpt',
+    'start=2048, size=204800, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B',
+    'size=32768, type=E3C9E316-0B5C-4DB8-817D-F92DF00215AE',
+    `size=${1024 ** 4 / 512 - 2048 - 204800 - 32768 - 2 * 1024 * 2048 - 34}, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7`,
+    'size=2097152, type=DE94BBA4-06D1-4D40-A16A-BFD50179D6AC',
+  ].join('\n');
+  execFileSync('sfdisk', ['--quiet', img], { input: script });
+  const layout = JSON.parse(sh(`sfdisk --json ${img}`)).partitiontable.partitions;
+  const esp = join(tmp, 'esp.fat');
+  sh(`dd if=${esp} of=${img} bs=512 seek=${layout[0].start} conv=notrunc,sparse status=none`);
+  for (const [index, label] of [[2, 'Windows'], [3, 'Recovery']]) {
+    const p = layout[index];
+    const loop = sh(`losetup --find --show --offset ${p.start * 512} --sizelimit ${p.size * 512} ${img}`).trim();
+    try {
+      execFileSync('mkntfs', ['-Q', '-F', '-q', '-L', label, '-p', String(p.start), '-H', '255', '-S', '63', loop], { stdio: 'ignore' });
+      if (label === 'Windows') windowsFiles(loop);
+    } finally {
+      sh(`losetup -d ${loop}`);
+    }
+  }
+  return img;
+}
+
 /**
  * A 1 GiB Windows-style disk, as Windows Setup lays it out on a 512-byte-sector drive: a 100 MiB
  * FAT32 ESP holding \EFI\Microsoft\Boot\bootmgfw.efi, a 16 MiB MSR, and NTFS for the rest.
@@ -77,6 +123,7 @@ function makeBaseImage() {
   writeFileSync(ntfs, '');
   truncateSync(ntfs, layout[2].size * 512);
   execFileSync('mkntfs', ['-Q', '-F', '-q', '-p', String(layout[2].start), '-H', '255', '-S', '63', ntfs], { stdio: 'ignore' });
+  windowsFiles(ntfs);
   sh(`dd if=${ntfs} of=${img} bs=1M seek=${layout[2].start * 512} oflag=seek_bytes conv=notrunc,sparse status=none`);
   rmSync(ntfs);
   return img;
@@ -161,6 +208,11 @@ const converted = join(tmp, 'converted.raw');
 rows.push(['check of a dynamic VHDX (1 GiB Windows image)', time(`${gd} check ${vhdx}`, REPEATS), [
   ['qemu-img convert -O raw + sgdisk -v', time(`qemu-img convert -f vhdx -O raw ${vhdx} ${converted} && sgdisk -v ${converted}`, 5)],
 ]]);
+// (g) A 1 TiB sparse Windows image: the servicing rules read NTFS metadata and only as much
+// $Bitmap as their thresholds need, whatever the volume's size.
+const tebibyte = makeTebibyteImage();
+rows.push(['check of a 1 TiB sparse Windows image (NTFS servicing rules)', time(`${gd} check ${tebibyte} > /dev/null`, REPEATS), [['sgdisk -v', time(`sgdisk -v ${tebibyte} > /dev/null`, REPEATS)]]]);
+
 const bigRaw = join(tmp, 'big.raw');
 sh(`rm -f ${bigRaw} && truncate -s 100G ${bigRaw}`);
 execFileSync('sfdisk', ['--quiet', bigRaw], { input: 'label: gpt\nsize=1GiB, type=U\nsize=16MiB, type=E3C9E316-0B5C-4DB8-817D-F92DF00215AE\ntype=L\n' });
@@ -178,7 +230,7 @@ rmSync(converted, { force: true });
 const { checkDisk, openDisk } = await import(join(root, 'dist/index.js'));
 const gptStructures = 512 * 3 + 2 * 16384;
 const bytesRead = {};
-for (const [label, file] of [['1 GiB raw image', one], ['1 GiB dynamic VHDX', vhdx], ['100 GiB dynamic VHDX', bigVhdx]]) {
+for (const [label, file] of [['1 GiB raw image', one], ['1 GiB dynamic VHDX', vhdx], ['100 GiB dynamic VHDX', bigVhdx], ['1 TiB sparse Windows image', tebibyte]]) {
   const source = await openDisk(file);
   const ranges = [];
   const recorder = Object.create(source, {

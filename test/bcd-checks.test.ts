@@ -79,4 +79,34 @@ describe.runIf(haveTools('sgdisk'))('set --guid on a partition the BCD names', (
     expect(gptdoctor(['set', file, '4', '--guid', 'random', '--dry-run']).stdout).not.toMatch(/WARNING: the Windows BCD/);
     expect(run('sha256sum', [file])).toBe(before);
   });
+
+  it('--new-guids gives a copy new disk and partition GUIDs: sgdisk agrees, the copy no longer collides, undo restores it', () => {
+    const original = join(dir.path, 'original.img');
+    const copy = join(dir.path, 'copy.img');
+    writeFileSync(original, fixtureBytes('windows'));
+    writeFileSync(copy, fixtureBytes('windows'));
+    const before = run('sha256sum', [copy]).split(' ')[0];
+    const undoFile = join(dir.path, 'copy.undo.json');
+    const result = gptdoctor(['set', copy, '--new-guids', '--yes', '--undo-file', undoFile]);
+    expect(result.status).toBe(0);
+    const guids = (file: string): string[] => [
+      /Disk identifier \(GUID\): (\S+)/.exec(run('sgdisk', ['-p', file]))![1]!,
+      ...[1, 2, 3, 4].map((n) => /Partition unique GUID: (\S+)/.exec(run('sgdisk', ['-i', String(n), file]))![1]!),
+    ];
+    const [a, b] = [guids(original), guids(copy)];
+    for (let i = 0; i < a.length; i++) expect(b[i]).not.toBe(a[i]);
+    expect(new Set(b).size).toBe(b.length);
+    expect(run('sgdisk', ['-v', copy])).toMatch(/No problems found/);
+    const scan = gptdoctor(['scan', '--json', original, copy]);
+    expect(scan.stdout).not.toMatch(/collision/);
+    expect(gptdoctor(['undo', undoFile, '--yes']).status).toBe(0);
+    expect(run('sha256sum', [copy]).split(' ')[0]).toBe(before);
+  });
+
+  it('--new-guids stands alone', () => {
+    const file = join(dir.path, 'alone.img');
+    writeFileSync(file, fixtureBytes('windows'));
+    expect(gptdoctor(['set', file, '1', '--new-guids']).stderr).toMatch(/--new-guids changes every GUID of the disk: give it alone/);
+    expect(gptdoctor(['set', file]).stderr).toMatch(/<partition> is missing/);
+  });
 });

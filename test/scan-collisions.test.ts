@@ -69,7 +69,7 @@ describe('collision findings', () => {
     expect(disk).toMatchObject({ code: 'disk-guid-collision', severity: 'warning', shared: guid(1), sharedWithCount: 7 });
     expect(disk.sharedWith.map((s) => s.path)).toEqual(['copy-0.img', 'copy-1.img', 'copy-2.img', 'copy-4.img', 'copy-5.img']);
     expect(disk.message).toContain('copy-0.img, copy-1.img, copy-2.img, copy-4.img, copy-5.img and 2 more');
-    expect(disk.message).toMatch(/offline \("signature collision"\).*sgdisk -G/);
+    expect(disk.message).toMatch(/offline \("signature collision"\).*gptdoctor set \S+ --new-guids, or sgdisk -G/);
     expect(part).toMatchObject({ code: 'partition-guid-collision', partition: 2, sharedWithCount: 7 });
     expect(part.sharedWith[0]).toEqual({ path: 'copy-0.img', partition: 2 });
     expect(part.message).toMatch(/gptdoctor set copy-3\.img 2 --guid random.*bcdboot/);

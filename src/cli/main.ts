@@ -124,15 +124,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
           'an undo file keeps every original byte (`gptdoctor undo FILE`).',
       )
       .argument('<disk>', 'disk image or device')
-      .argument('<partition>', '1-based entry number, as gdisk and check show it')
+      .argument('[partition]', '1-based entry number, as gdisk and check show it (not with --new-guids)')
       .option('--type <type>', 'GUID, gdisk code (EF00, 0C01, 0700, 2700, 8300…) or name (esp, msr, basic, recovery, linux…)')
       .option('--attributes <attrs>', 'full value like diskpart (0x8000000000000001) or edits (+no-drive-letter,-hidden,+required,+63)')
       .option('--name <name>', 'partition name, up to 36 UTF-16 code units')
-      .option('--guid <guid>', 'new unique partition GUID, or "random" (boot entries and BCD refer to it!)'),
+      .option('--guid <guid>', 'new unique partition GUID, or "random" (boot entries and BCD refer to it!)')
+      .option('--new-guids', 'the whole disk: a new disk GUID and a new GUID for every partition, so a copy no longer collides with its original (like sgdisk -G)'),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  gptdoctor set disk.img 1 --type esp --dry-run\n  gptdoctor set disk.img 1 --type esp --yes\n  gptdoctor set vm.qcow2 1 --type esp --output vm-fixed.img --yes   (the qcow2 is not changed)\n  gptdoctor set \\\\.\\PhysicalDrive0 4 --attributes 0x8000000000000001 --yes\n  gptdoctor set /dev/sdb 2 --attributes +no-drive-letter,-hidden --name "Microsoft reserved partition"\n\n' +
+      '\nExamples:\n  gptdoctor set disk.img 1 --type esp --dry-run\n  gptdoctor set disk.img 1 --type esp --yes\n  gptdoctor set vm.qcow2 1 --type esp --output vm-fixed.img --yes   (the qcow2 is not changed)\n  gptdoctor set \\\\.\\PhysicalDrive0 4 --attributes 0x8000000000000001 --yes\n  gptdoctor set /dev/sdb 2 --attributes +no-drive-letter,-hidden --name "Microsoft reserved partition"\n  gptdoctor set copy.vhdx --new-guids --yes   (a copied disk: new disk and partition GUIDs, then bcdboot)\n\n' +
         'Exit status: 0 written and verified (or nothing to do / dry run), 2 refused or failed.',
     )
     .action(run(async (opts: { json?: boolean }, disk = '', partition = '') => (await import('./set.js')).runSet(disk, partition, opts)));

@@ -24,7 +24,7 @@ export async function planSet(g: LoadedGpt, index: number, edit: EntryEdit, comm
   const model = modelFromCopy(g, 'primary');
   const before = arrayCrc(model.array, model.entryCount, model.entrySize);
   const { changes, notes } = applyEntryEdit(model, index, edit, g.partitions.map((p) => p.index));
-  if (edit.uniqueGuid !== undefined) notes.unshift(...(await bcdWarnings(g, index)));
+  if (edit.uniqueGuid !== undefined) notes.unshift(...(await bcdWarnings(g, [index])));
   const after = arrayCrc(model.array, model.entryCount, model.entrySize);
   if (before !== after) changes.push({ where: 'both headers', field: 'entries CRC32', before: formatCrc(before), after: formatCrc(after) });
   return buildPlan(g, model, command, changes, notes);
@@ -70,13 +70,14 @@ export function applyEntryEdit(model: TableModel, index: number, edit: EntryEdit
  * A new unique GUID on a partition the Windows BCD names leaves Windows unbootable until bcdboot
  * rebuilds the store: the plan says so, naming the references, before anything is written.
  */
-async function bcdWarnings(g: LoadedGpt, index: number): Promise<string[]> {
+export async function bcdWarnings(g: LoadedGpt, indexes: readonly number[]): Promise<string[]> {
   const found = await findBcd(g);
   if (found?.bcd.state !== 'read') return [];
-  const refs = bcdReferences(found.bcd.store).filter((r) => partitionOfDevice(g, r.device)?.index === index);
+  const refs = bcdReferences(found.bcd.store).map((r) => ({ r, at: partitionOfDevice(g, r.device)?.index })).filter((x) => x.at !== undefined && indexes.includes(x.at));
   if (refs.length === 0) return [];
-  const named = refs.map((r) => `${r.object} ${r.element}`).join(', ');
-  return [`WARNING: the Windows BCD on partition ${found.esp.index} names partition ${index} (${named}). After this change Windows Boot Manager stops with 0xc000000e until the store is rebuilt from WinPE: bcdboot C:\\Windows /s S: /f UEFI.`];
+  const named = [...new Set(refs.map((x) => x.at!))];
+  const which = named.length === 1 ? `partition ${named[0]}` : `partitions ${named.join(', ')}`;
+  return [`WARNING: the Windows BCD on partition ${found.esp.index} names ${which} (${refs.map((x) => `${x.r.object} ${x.r.element}`).join(', ')}). After this change Windows Boot Manager stops with 0xc000000e until the store is rebuilt from WinPE: bcdboot C:\\Windows /s S: /f UEFI.`];
 }
 
 /** A library caller may hand any text as a GUID; the table only takes the canonical form. */

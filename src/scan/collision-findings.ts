@@ -54,7 +54,7 @@ function finding(group: CollisionGroup, position: number, path: string, pathOf: 
   const offline = 'Windows takes all but one of the disks that share it offline ("signature collision"), so copies of one VM disk cannot be attached together';
   const about = { shared: group.value, sharedWith, sharedWithCount };
   if (group.kind === 'disk-guid') {
-    const message = `the disk GUID ${group.value} is also that of ${list}: ${offline}. Give the copy new disk and partition GUIDs with sgdisk -G, then run bcdboot on a Windows copy (its BCD names the old partition GUIDs)`;
+    const message = `the disk GUID ${group.value} is also that of ${list}: ${offline}. Give the copy new disk and partition GUIDs (gptdoctor set ${shellQuote(path)} --new-guids, or sgdisk -G), then run bcdboot on a Windows copy (its BCD names the old partition GUIDs)`;
     return { code: 'disk-guid-collision', severity: 'warning', message, ...about };
   }
   if (group.kind === 'mbr-signature') {
@@ -62,6 +62,6 @@ function finding(group: CollisionGroup, position: number, path: string, pathOf: 
     return { code: 'disk-guid-collision', severity: 'warning', message, ...about };
   }
   const partition = self.partition!;
-  const message = `partition ${partition}'s unique GUID ${group.value} is also that of ${list}: ${offline}, and /dev/disk/by-partuuid can name only one of them. Give the copy's partition a new GUID (gptdoctor set ${shellQuote(path)} ${partition} --guid random, or sgdisk -G for the disk and every partition), then run bcdboot on a Windows copy (BCD and firmware boot entries name the old GUID)`;
+  const message = `partition ${partition}'s unique GUID ${group.value} is also that of ${list}: ${offline}, and /dev/disk/by-partuuid can name only one of them. Give the copy's partition a new GUID (gptdoctor set ${shellQuote(path)} ${partition} --guid random, or gptdoctor set ${shellQuote(path)} --new-guids for the disk and every partition), then run bcdboot on a Windows copy (BCD and firmware boot entries name the old GUID)`;
   return { code: 'partition-guid-collision', severity: 'warning', message, partition, ...about };
 }
