@@ -1,5 +1,6 @@
 import type { BcdDevice } from '../fs/bcd.js';
-import { BCD_PATH, bcdReferences, diskGuidOf, type BcdReference } from '../read/bcd.js';
+import { hex32 } from '../gpt/le.js';
+import { BCD_PATH, BCDBOOT_COMMAND, BOOTMGFW_PATH, bcdReferences, diskGuidOf, type BcdReference } from '../read/bcd.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { Finding } from './finding.js';
 import type { PartitionFacts } from './partition-facts.js';
@@ -12,7 +13,7 @@ import { partitionLabel } from './partition-words.js';
  * 0xc000000e. gptdoctor does not rewrite the BCD: bcdboot does, from WinPE.
  */
 
-const BCDBOOT = 'rebuild it from WinPE with `bcdboot C:\\Windows /s S: /f UEFI` (C: the Windows partition, S: the ESP given a letter)';
+const BCDBOOT = `rebuild it from WinPE with \`${BCDBOOT_COMMAND}\` (C: the Windows partition, S: the ESP given a letter)`;
 
 export function bcdFindings(g: LoadedGpt, facts: readonly PartitionFacts[]): Finding[] {
   const out: Finding[] = [];
@@ -20,7 +21,7 @@ export function bcdFindings(g: LoadedGpt, facts: readonly PartitionFacts[]): Fin
     const bcd = esp.bcd!;
     const where = `${partitionLabel(esp.entry)}`;
     if (bcd.state === 'missing') {
-      out.push({ code: 'bcd-missing', severity: 'error', partition: esp.entry.index, message: `${where} holds \\EFI\\Microsoft\\Boot\\bootmgfw.efi but no ${BCD_PATH}: Windows Boot Manager stops with 0xc000000f; ${BCDBOOT}` });
+      out.push({ code: 'bcd-missing', severity: 'error', partition: esp.entry.index, message: `${where} holds ${BOOTMGFW_PATH} but no ${BCD_PATH}: Windows Boot Manager stops with 0xc000000f; ${BCDBOOT}` });
       continue;
     }
     if (bcd.state === 'unreadable') {
@@ -48,7 +49,7 @@ export function bcdFindings(g: LoadedGpt, facts: readonly PartitionFacts[]): Fin
 function staleness(g: LoadedGpt, device: BcdDevice): string | undefined {
   if (device.kind !== 'partition') return undefined;
   if (device.style === 'mbr') {
-    return `names an MBR partition (disk signature 0x${device.diskSignature.toString(16).toUpperCase().padStart(8, '0')}, offset ${device.partitionOffset}) but this disk is GPT`;
+    return `names an MBR partition (disk signature ${hex32(device.diskSignature)}, offset ${device.partitionOffset}) but this disk is GPT`;
   }
   const diskGuid = diskGuidOf(g);
   const here = g.partitions.some((p) => p.uniqueGuid === device.partitionGuid);

@@ -1,3 +1,4 @@
+import { formatCrc } from '../gpt/crc32.js';
 import { arraySectors, MIN_ARRAY_BYTES, type GptHeader } from '../gpt/header.js';
 import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
 import { mbrDiskFinding, mbrFindings } from './mbr-findings.js';
@@ -117,7 +118,7 @@ function copyFindings(copy: GptCopy, g: LoadedGpt, repair: string): Finding[] {
   if (!copy.entriesValid && !arrayCutByImageEnd(copy)) {
     const why = copy.computedEntriesCrc32 === undefined
       ? 'the array runs past the end of the disk'
-      : `CRC32 is 0x${copy.computedEntriesCrc32.toString(16).toUpperCase().padStart(8, '0')}, header says 0x${h.entriesCrc32.toString(16).toUpperCase().padStart(8, '0')}`;
+      : `CRC32 is ${formatCrc(copy.computedEntriesCrc32)}, header says ${formatCrc(h.entriesCrc32)}`;
     out.push({ code: `${name}-entries-bad`, severity: 'error', message: `${name} partition entry array (LBA ${h.entriesLba}) is damaged: ${why}${againstTheOther(g, copy)}`, fix: repair });
   }
   return out;

@@ -1,6 +1,7 @@
 import CRC32 from 'crc-32';
 import CRC32C from 'crc-32/crc32c.js';
 import { zlib, zlibIfLoaded } from '../lazy-zlib.js';
+import { hex32 } from './le.js';
 
 /**
  * zlib's own CRC-32 (Node >= 20.15) runs 3-4x faster than the JavaScript table, so large arrays
@@ -21,9 +22,7 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /** Formats a CRC the way the JSON contract shows it: 0x + 8 uppercase hex digits. */
-export function formatCrc(value: number): string {
-  return '0x' + (value >>> 0).toString(16).toUpperCase().padStart(8, '0');
-}
+export const formatCrc = hex32;
 
 /** CRC-32C (Castagnoli), as VHDX checksums its headers, region tables and log entries. */
 export function crc32c(bytes: Uint8Array): number {

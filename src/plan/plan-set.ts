@@ -4,7 +4,7 @@ import { formatCrc } from '../gpt/crc32.js';
 import { arrayCrc, decodeEntry, encodeEntry, type EntryFields } from '../gpt/entries.js';
 import { normalizeGuid, ZERO_GUID } from '../gpt/guid.js';
 import { typeByGuid } from '../gpt/partition-types.js';
-import { bcdReferences, findBcd, partitionOfDevice } from '../read/bcd.js';
+import { BCDBOOT_COMMAND, bcdReferences, findBcd, partitionOfDevice } from '../read/bcd.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { buildPlan, PlanError, requireHealthyTable, type Change, type Plan } from './plan.js';
 import { modelFromCopy, type TableModel } from './table-model.js';
@@ -77,7 +77,7 @@ export async function bcdWarnings(g: LoadedGpt, indexes: readonly number[]): Pro
   if (refs.length === 0) return [];
   const named = [...new Set(refs.map((x) => x.at!))];
   const which = named.length === 1 ? `partition ${named[0]}` : `partitions ${named.join(', ')}`;
-  return [`WARNING: the Windows BCD on partition ${found.esp.index} names ${which} (${refs.map((x) => `${x.r.object} ${x.r.element}`).join(', ')}). After this change Windows Boot Manager stops with 0xc000000e until the store is rebuilt from WinPE: bcdboot C:\\Windows /s S: /f UEFI.`];
+  return [`WARNING: the Windows BCD on partition ${found.esp.index} names ${which} (${refs.map((x) => `${x.r.object} ${x.r.element}`).join(', ')}). After this change Windows Boot Manager stops with 0xc000000e until the store is rebuilt from WinPE: ${BCDBOOT_COMMAND}.`];
 }
 
 /** A library caller may hand any text as a GUID; the table only takes the canonical form. */

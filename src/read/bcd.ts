@@ -1,17 +1,18 @@
 import { decodeBcd, type BcdDevice, type BcdStore } from '../fs/bcd.js';
 import type { FatVolume } from '../fs/fat.js';
 import { openHive } from '../fs/regf.js';
-import { isFat } from '../fs/sniff.js';
 import { VolumeUnreadable } from '../fs/unreadable.js';
 import type { GptEntry } from '../gpt/entries.js';
 import type { LoadedGpt } from './load-gpt.js';
 import { partitionReader } from './partition-fs.js';
-import { sniffFilesystem } from '../fs/sniff.js';
-import { openVolume } from './volumes.js';
+import { isFat, sniffFilesystem } from '../fs/sniff.js';
+import { openVolume, type VolumeOpening } from './volumes.js';
 
 /** Where Windows keeps its boot configuration on a UEFI disk, and the boot manager beside it. */
 export const BCD_PATH = '\\EFI\\Microsoft\\Boot\\BCD';
 export const BOOTMGFW_PATH = '\\EFI\\Microsoft\\Boot\\bootmgfw.efi';
+/** What rebuilds a store from WinPE (C: the Windows partition, S: the ESP given a letter); gptdoctor never writes the BCD. */
+export const BCDBOOT_COMMAND = 'bcdboot C:\\Windows /s S: /f UEFI';
 /** A BCD store is about 32 KiB; one of more than 16 MiB is not one. */
 const MAX_BCD_BYTES = 16 * 1024 * 1024;
 
@@ -30,18 +31,25 @@ export async function readBcd(fat: FatVolume): Promise<BcdReading> {
   }
 }
 
-/** The Windows ESP of a disk (a FAT partition holding bootmgfw.efi) and its BCD, when there is one. */
-export async function findBcd(g: LoadedGpt): Promise<{ esp: GptEntry; bcd: BcdReading } | undefined> {
+/**
+ * The Windows ESP of a disk (a FAT partition holding bootmgfw.efi) and its BCD, when there is one.
+ * `opened` gives the volumes a caller has already opened (inspect opens every one), so that they
+ * are not sniffed and opened again; without it each partition is sniffed here.
+ */
+export async function findBcd(g: LoadedGpt, opened?: ReadonlyMap<number, VolumeOpening>): Promise<{ esp: GptEntry; bcd: BcdReading } | undefined> {
   for (const entry of g.partitions) {
-    const reader = partitionReader(g, entry);
-    if (!reader) continue;
-    const sniff = await sniffFilesystem(reader);
-    if (!isFat(sniff.kind)) continue;
-    const volume = await openVolume(sniff.kind, reader);
+    const volume = opened ? opened.get(entry.index) : await openPartition(g, entry);
     if (volume?.kind !== 'fat' || !(await volume.fat.exists(BOOTMGFW_PATH))) continue;
     return { esp: entry, bcd: await readBcd(volume.fat) };
   }
   return undefined;
+}
+
+/** A partition's FAT volume (an ESP can only be FAT, so nothing else is opened). */
+async function openPartition(g: LoadedGpt, entry: GptEntry): Promise<VolumeOpening | undefined> {
+  const reader = partitionReader(g, entry);
+  const kind = reader ? (await sniffFilesystem(reader)).kind : undefined;
+  return reader && isFat(kind) ? openVolume(kind, reader) : undefined;
 }
 
 /** One device reference in the store: which object and element hold it. */

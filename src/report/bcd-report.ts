@@ -1,6 +1,7 @@
 import type { BcdDevice } from '../fs/bcd.js';
 import { BCD_PATH, findBcd, partitionOfDevice } from '../read/bcd.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
+import type { VolumeOpening } from '../read/volumes.js';
 
 /** What `inspect --json` says of the Windows boot configuration on a GPT disk's ESP. */
 export interface BcdReport {
@@ -34,9 +35,9 @@ export interface BcdDeviceReport {
 }
 
 /** The BCD of the disk's Windows ESP, when there is one (GPT disks; the MBR store lives on NTFS). */
-export async function bcdReport(g: LoadedGpt): Promise<BcdReport | undefined> {
+export async function bcdReport(g: LoadedGpt, opened?: ReadonlyMap<number, VolumeOpening>): Promise<BcdReport | undefined> {
   if (g.table === 'none') return undefined;
-  const found = await findBcd(g);
+  const found = await findBcd(g, opened);
   if (!found) return undefined;
   const base = { partition: found.esp.index, path: BCD_PATH, entries: [], problems: [] };
   if (found.bcd.state === 'missing') return { ...base, state: 'missing' };

@@ -3,6 +3,7 @@ import { runChecks } from '../check/check.js';
 import type { Finding, Profile } from '../check/finding.js';
 import type { PartitionFacts } from '../check/partition-facts.js';
 import { ZERO_GUID } from '../gpt/guid.js';
+import { hex32 } from '../gpt/le.js';
 import { partitionReport, sourceReport, type PartitionReport, type SourceReport } from './inspect-report.js';
 
 /** The JSON contract of `check --json` (docs/ARCHITECTURE.md §5). */
@@ -66,7 +67,7 @@ function identityReport(g: LoadedGpt): IdentityReport {
   const readAsMbr = g.mbr.kind === 'legacy' || g.mbr.kind === 'hybrid';
   return {
     ...(diskGuid && diskGuid !== ZERO_GUID ? { diskGuid } : {}),
-    ...(readAsMbr && g.mbr.diskSignature !== 0 ? { mbrSignature: '0x' + g.mbr.diskSignature.toString(16).toUpperCase().padStart(8, '0') } : {}),
+    ...(readAsMbr && g.mbr.diskSignature !== 0 ? { mbrSignature: hex32(g.mbr.diskSignature) } : {}),
   };
 }
 

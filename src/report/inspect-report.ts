@@ -1,6 +1,7 @@
 import type { BlockSource, SourceFormat } from '../disk/block-source.js';
 import { attributeNames, formatAttributes } from '../gpt/attributes.js';
 import { formatCrc } from '../gpt/crc32.js';
+import { hex32 } from '../gpt/le.js';
 import type { GptEntry } from '../gpt/entries.js';
 import { formatRevision } from '../gpt/header.js';
 import type { MbrKind } from '../gpt/mbr.js';
@@ -12,7 +13,7 @@ import { sha256Hex } from '../sha256.js';
 import { bcdReport, type BcdReport } from './bcd-report.js';
 import { freeSpace, type FreeSpaceReport } from './free-space.js';
 import { sniffPartitions, type PartitionFs } from '../read/partition-fs.js';
-import { openVolume, volumeSpace } from '../read/volumes.js';
+import { openVolume, volumeSpace, type VolumeOpening } from '../read/volumes.js';
 import { VolumeUnreadable } from '../fs/unreadable.js';
 
 /** The JSON contract of `inspect --json` (docs/ARCHITECTURE.md §5); the library returns the same object. */
@@ -155,7 +156,7 @@ export function mbrReport(loaded: LoadedGpt): MbrReport {
   return {
     kind: mbr.kind,
     bootSignature: mbr.bootSignature,
-    diskSignature: hex(mbr.diskSignature, 8),
+    diskSignature: hex32(mbr.diskSignature),
     records: mbr.records
       .filter((r) => r.osType !== 0 || r.startLba !== 0 || r.sizeLba !== 0)
       .map((r) => ({
@@ -227,18 +228,26 @@ export function partitionReport(e: GptEntry, sectorSize: number, filesystem?: st
   };
 }
 
-/** Opens each FAT or NTFS volume and counts its free space in full: inspect shows every figure exact. */
-async function volumeFacts(filesystems: ReadonlyMap<number, PartitionFs>): Promise<Map<number, VolumeFacts>> {
-  const out = new Map<number, VolumeFacts>();
+/** Each FAT or NTFS volume, opened once for both the volume facts and the BCD. */
+async function openVolumes(filesystems: ReadonlyMap<number, PartitionFs>): Promise<Map<number, VolumeOpening>> {
+  const out = new Map<number, VolumeOpening>();
   for (const [index, fs] of filesystems) {
     const opened = await openVolume(fs.kind, fs.reader);
-    if (!opened) continue;
-    if (opened.kind === 'unreadable') {
-      out.set(index, { volumeError: opened.reason });
+    if (opened) out.set(index, opened);
+  }
+  return out;
+}
+
+/** Counts each open volume's free space in full: inspect shows every figure exact. */
+async function volumeFacts(opened: ReadonlyMap<number, VolumeOpening>): Promise<Map<number, VolumeFacts>> {
+  const out = new Map<number, VolumeFacts>();
+  for (const [index, volume] of opened) {
+    if (volume.kind === 'unreadable') {
+      out.set(index, { volumeError: volume.reason });
       continue;
     }
     try {
-      const space = await volumeSpace(opened);
+      const space = await volumeSpace(volume);
       out.set(index, { label: space.label, freeBytes: space.freeBytes, freeBytesExact: true });
     } catch (err) {
       if (!(err instanceof VolumeUnreadable)) throw err;
@@ -265,8 +274,9 @@ export async function structureReports(g: LoadedGpt): Promise<StructureReport[]>
 /** Builds the whole inspect report; sniffs each partition's filesystem with a few small reads. */
 export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
   const filesystems = await sniffPartitions(loaded);
-  const volumes = await volumeFacts(filesystems);
-  const bcd = await bcdReport(loaded);
+  const opened = await openVolumes(filesystems);
+  const volumes = await volumeFacts(opened);
+  const bcd = await bcdReport(loaded, opened);
   return {
     source: sourceReport(loaded.source, loaded),
     structures: await structureReports(loaded),
