@@ -4,7 +4,10 @@ import { copyTarget } from './fix-target.js';
 import { addServicingFacts, partitionFacts, type PartitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
 import { hasUefiEvidence, uefiFindings } from './uefi-rules.js';
-import { bcdFindings } from './bcd-rules.js';
+import { bcdFindings, mbrBcdFindings } from './bcd-rules.js';
+import { espSizeFor, hasMbrWindowsEvidence, mbr2gptFindings } from './mbr2gpt-rules.js';
+import { isMbrOnlyDisk } from '../read/mbr-layout.js';
+import { readMbrSystem, type MbrSystem } from '../read/mbr-system.js';
 import { servicingFindings } from './servicing-rules.js';
 import { hasWindowsEvidence, windowsFindings } from './windows-rules.js';
 
@@ -17,6 +20,8 @@ export interface CheckResult {
   findings: Finding[];
   /** What each partition holds, as the rules read it. */
   facts: PartitionFacts[];
+  /** On an MBR disk read with content rules: its partitions and boot files, as the MBR2GPT and BCD rules read them. */
+  mbr?: MbrSystem;
 }
 
 /**
@@ -28,17 +33,20 @@ export async function runChecks(g: LoadedGpt, diskArg: string, profile: Profile 
   const fix = fixCommand(diskArg);
   const findings = structureFindings(g, fix);
   const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' });
+  // An MBR disk has no GPT partitions to judge, but a Windows one can be judged for MBR2GPT.
+  const mbr = profile !== 'structure' && profile !== 'uefi' && isMbrOnlyDisk(g) ? await readMbrSystem(g, espSizeFor(g.sectorSize)) : undefined;
   let applied: Exclude<Profile, 'auto'> = profile === 'auto' ? 'structure' : profile;
   if (profile === 'auto') {
-    if (hasWindowsEvidence(facts)) applied = 'windows';
+    if (hasWindowsEvidence(facts) || (mbr && hasMbrWindowsEvidence(mbr))) applied = 'windows';
     else if (hasUefiEvidence(facts)) applied = 'uefi';
   }
+  if (applied === 'windows' && mbr && hasMbrWindowsEvidence(mbr)) findings.push(...mbrBcdFindings(g, mbr), ...mbr2gptFindings(g, mbr));
   if (applied === 'windows') await addServicingFacts(facts);
   if (applied !== 'structure' && g.table !== 'none') findings.push(...uefiFindings(facts, fix, applied === 'windows'));
   if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix), ...servicingFindings(g, facts), ...bcdFindings(g, facts));
   await redirectFixesToCopy(g, diskArg, findings);
   sortFindings(findings);
-  return { profile, profileApplied: applied, findings, facts };
+  return { profile, profileApplied: applied, findings, facts, ...(mbr ? { mbr } : {}) };
 }
 
 /**

@@ -9,6 +9,8 @@ export interface Finding {
   partition?: number;
   /** A complete gptdoctor command line that repairs this finding. */
   fix?: string;
+  /** For `mbr2gpt-blocked`: each thing that stops the conversion, one sentence each (the message joins them). */
+  reasons?: string[];
   /** When the fix is a `set`: the edit it makes to `partition` (what `repair` applies for boot fixes). */
   edit?: FixEdit;
 }
@@ -70,6 +72,9 @@ export const FINDING_CODES = [
   'bcd-missing',
   'bcd-unreadable',
   'bcd-device-missing',
+  // MBR disks that show Windows: what mbr2gpt /validate would say
+  'mbr2gpt-blocked',
+  'mbr2gpt-ready',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

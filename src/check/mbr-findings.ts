@@ -1,6 +1,8 @@
 import { MIN_ARRAY_BYTES } from '../gpt/header.js';
+import { hex8 } from '../gpt/le.js';
 import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
+import { isMbrOnlyDisk } from '../read/mbr-layout.js';
 import type { Finding } from './finding.js';
 
 /** The rules about LBA 0: an MBR disk, a missing or wrong protective MBR, a hybrid MBR. */
@@ -10,10 +12,9 @@ import type { Finding } from './finding.js';
  * an MBR disk, not a damaged GPT: said so, as a warning, since UEFI boot and Windows 11 want GPT.
  */
 export function mbrDiskFinding(g: LoadedGpt): Finding | undefined {
-  if (g.mbr.kind !== 'legacy') return undefined;
+  if (!isMbrOnlyDisk(g)) return undefined;
   const used = g.mbr.records.filter((r) => r.osType !== 0);
-  if (!used.length || [g.primary, g.backup].some((c) => c.header?.signature === 'EFI PART') || g.sectorSizeChoice.gptSeenAt.length) return undefined;
-  const records = used.map((r) => `slot ${r.slot} type 0x${r.osType.toString(16).toUpperCase().padStart(2, '0')}${r.bootIndicator === 0x80 ? ' (active)' : ''}`).join(', ');
+  const records = used.map((r) => `slot ${r.slot} type ${hex8(r.osType)}${r.bootIndicator === 0x80 ? ' (active)' : ''}`).join(', ');
   // What a conversion to GPT would need (what sgdisk -v reports after converting in memory): the
   // backup array and header take the last sectors of the disk.
   const backupSectors = 1 + Math.ceil(MIN_ARRAY_BYTES / g.sectorSize);
@@ -34,7 +35,7 @@ export function mbrFindings(g: LoadedGpt, repair: string): Finding[] {
     const used = mbr.records.filter((r) => r.osType !== 0);
     if (mbr.kind === 'legacy' && used.length) {
       // Which table is current is for a person to say: repair refuses without --replace-mbr, so no fix line.
-      const records = used.map((r) => `slot ${r.slot} type 0x${r.osType.toString(16).toUpperCase().padStart(2, '0')} at LBA ${r.startLba}`).join(', ');
+      const records = used.map((r) => `slot ${r.slot} type ${hex8(r.osType)} at LBA ${r.startLba}`).join(', ');
       return [{
         code: 'pmbr-missing',
         severity: 'error',
@@ -46,7 +47,7 @@ export function mbrFindings(g: LoadedGpt, repair: string): Finding[] {
   }
   const out: Finding[] = [];
   if (mbr.kind === 'hybrid') {
-    const others = mbr.records.filter((r) => r.osType !== 0 && r.osType !== MBR_GPT_PROTECTIVE).map((r) => `slot ${r.slot} type 0x${r.osType.toString(16).toUpperCase().padStart(2, '0')}`);
+    const others = mbr.records.filter((r) => r.osType !== 0 && r.osType !== MBR_GPT_PROTECTIVE).map((r) => `slot ${r.slot} type ${hex8(r.osType)}`);
     out.push({ code: 'hybrid-mbr', severity: 'warning', message: `hybrid MBR (${others.join(', ')} beside the 0xEE record): Windows treats such a disk as MBR, and the two tables can drift apart`, fix: repair });
   }
   const protectives = mbr.records.filter((r) => r.osType === MBR_GPT_PROTECTIVE);

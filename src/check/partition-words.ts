@@ -1,3 +1,4 @@
+import type { MbrSystem } from '../read/mbr-system.js';
 import type { GptEntry } from '../gpt/entries.js';
 import { TYPE_GUIDS, typeByGuid } from '../gpt/partition-types.js';
 
@@ -21,3 +22,13 @@ export function typeText(e: GptEntry): string {
   return type ? (e.typeGuid === TYPE_GUIDS.BASIC_DATA ? 'Basic data' : type.name) : `an unknown type (${e.typeGuid})`;
 }
 
+/** "partition 1 (active, NTFS "System Reserved")": how the MBR rules name a partition. */
+export function mbrPartitionLabel(system: MbrSystem, number: number): string {
+  const v = system.volumes.find((x) => x.partition.number === number);
+  const words = [
+    ...(v?.partition.kind === 'logical' ? ['logical'] : []),
+    ...(v?.partition.active ? ['active'] : []),
+    ...(v?.filesystem && v.filesystem !== 'unknown' ? [`${v.filesystem === 'bitlocker' ? 'BitLocker' : v.filesystem.toUpperCase()}${v.label ? ` "${v.label}"` : ''}`] : []),
+  ];
+  return `partition ${number}${words.length ? ` (${words.join(', ')})` : ''}`;
+}

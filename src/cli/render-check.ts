@@ -10,8 +10,10 @@ export function renderCheck(r: CheckReport, stream: NodeJS.WriteStream = process
   const paint = colorizer(stream);
   const s = r.source;
   const count = partitionCount(r);
+  // An MBR disk has no GPT partitions; "0 partitions" would say it is empty.
+  const table = r.findings.some((f) => f.code === 'mbr-disk') ? 'MBR-partitioned (no GPT)' : `${count} partition${count === 1 ? '' : 's'}`;
   const lines = [
-    `${s.path}: ${formatBytes(s.size)}, ${s.sectorSize}-byte sectors, ${count} partition${count === 1 ? '' : 's'}, rules: ${r.profileApplied}${r.profile === 'auto' ? ' (auto)' : ''}`,
+    `${s.path}: ${formatBytes(s.size)}, ${s.sectorSize}-byte sectors, ${table}, rules: ${r.profileApplied}${r.profile === 'auto' ? ' (auto)' : ''}`,
   ];
   for (const severity of ['error', 'warning', 'info'] as const) {
     const group = r.findings.filter((f) => f.severity === severity);

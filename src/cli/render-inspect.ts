@@ -75,7 +75,9 @@ function renderHeaders(r: InspectReport): string[] {
 
 function renderPartitions(r: InspectReport): string[] {
   const lines: string[] = [];
-  if (r.table === 'none') {
+  if (r.mbrDisk) {
+    lines.push(...renderMbrDisk(r.mbrDisk));
+  } else if (r.table === 'none') {
     lines.push('No valid partition table: neither the primary nor the backup GPT is valid. Try `gptdoctor recover`.');
   } else {
     lines.push(r.table === 'primary' ? 'Partition table (from the primary GPT):' : 'Partition table (from the BACKUP GPT, because the primary is damaged):');
@@ -97,12 +99,26 @@ function renderPartitions(r: InspectReport): string[] {
   return lines;
 }
 
+/** An MBR disk: not a damaged GPT, so its MBR partitions are the table shown. */
+function renderMbrDisk(m: NonNullable<InspectReport['mbrDisk']>): string[] {
+  const lines = ['No GPT: this is an MBR-partitioned disk (`gptdoctor check` says whether MBR2GPT can convert a Windows one). MBR partitions:'];
+  const rows = [['#', 'Kind', 'Start (LBA)', 'End (LBA)', 'Size', 'Type', 'Active', 'FS', 'Label']];
+  for (const p of m.partitions) {
+    rows.push([String(p.number), p.kind, String(p.firstLba), String(p.lastLba), formatBytes(p.size), p.type, p.active ? 'yes' : '', p.filesystem ?? '', p.label ?? '']);
+  }
+  lines.push(...table(rows, 'r_rrr').map((l) => '  ' + l));
+  lines.push(...m.problems.map((p) => `  problem: ${p}`));
+  lines.push(...m.partitions.filter((p) => p.volumeError !== undefined).map((p) => `Partition ${p.number}: its ${p.filesystem} volume cannot be read: ${p.volumeError}`));
+  if (m.bcd) lines.push('', ...renderBcd(m.bcd));
+  return lines;
+}
+
 function renderBcd(b: NonNullable<InspectReport['bcd']>): string[] {
   const head = `Boot configuration (${b.path} on partition ${b.partition})`;
   if (b.state === 'missing') return [`${head}: missing`];
   if (b.state === 'unreadable') return [`${head}: unreadable (${b.reason})`];
   const where = (d: NonNullable<(typeof b.entries)[number]['device']> | undefined): string =>
-    d === undefined ? '—' : d.kind !== 'partition' ? d.kind : d.partition ? `partition ${d.partition}` : `not on this disk (${d.partitionGuid ?? 'MBR'})`;
+    d === undefined ? '—' : d.kind !== 'partition' ? d.kind : d.partition ? `partition ${d.partition}` : `not on this disk (${d.partitionGuid ?? `offset ${d.partitionOffset} on disk ${d.diskSignature}`})`;
   const rows = [['Object', 'Description', 'Path', 'Device', 'OS device']];
   for (const e of b.entries) rows.push([e.object, e.description ?? '', e.path ?? '', where(e.device), e.osDevice ? where(e.osDevice) : '']);
   return [`${head}:`, ...table(rows).map((l) => '  ' + l), ...b.problems.map((p) => `  problem: ${p}`)];

@@ -43,6 +43,11 @@ export function isAllZero(b: Uint8Array, from = 0, to = b.length): boolean {
   return true;
 }
 
+/** A byte as 0x and 2 uppercase hex digits (MBR partition types). */
+export function hex8(v: number): string {
+  return `0x${v.toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
 /** 0x and 8 uppercase hex digits: CRCs and MBR disk signatures, as the JSON contract shows them. */
 export function hex32(v: number): string {
   return '0x' + (v >>> 0).toString(16).toUpperCase().padStart(8, '0');

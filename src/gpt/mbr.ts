@@ -1,6 +1,8 @@
 import { put32, u16, u32 } from './le.js';
 
 export const MBR_GPT_PROTECTIVE = 0xee;
+/** MBR types of an extended partition: CHS (0x05), LBA (0x0F) and Linux's (0x85). */
+export const EXTENDED_TYPES: ReadonlySet<number> = new Set([0x05, 0x0f, 0x85]);
 
 export interface MbrRecord {
   /** 0-based slot in the MBR table. */

@@ -1,9 +1,9 @@
 import { entryDifferences, describeDifference } from '../gpt/entry-diff.js';
-import { MBR_GPT_PROTECTIVE, type Mbr, type MbrRecord } from '../gpt/mbr.js';
+import { hex8 } from '../gpt/le.js';
+import { EXTENDED_TYPES, MBR_GPT_PROTECTIVE, type Mbr, type MbrRecord } from '../gpt/mbr.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { Candidate } from './candidate.js';
 
-const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`;
 
 /**
  * The records of an MBR that describe real partitions: a type, a start past LBA 0, a size, and an
@@ -33,7 +33,7 @@ export function differencesFromDisk(current: LoadedGpt, c: Candidate): string[] 
     const kept = (r: MbrRecord): boolean => c.partitions.some((p) => p.firstLba * c.sectorSize === r.startLba * ss && (p.lastLba + 1) * c.sectorSize === (r.startLba + r.sizeLba) * ss);
     const out = [`the disk has no valid GPT; its MBR shows ${records.length} partition${records.length > 1 ? 's' : ''}`];
     for (const r of records) {
-      if (!kept(r)) out.push(`MBR partition in slot ${r.slot + 1} (type ${hex(r.osType)}, LBA ${r.startLba}..${r.startLba + r.sizeLba - 1}) is not in the candidate${[0x05, 0x0f, 0x85].includes(r.osType) ? ' (an extended partition: its logical partitions are lost too)' : ''}`);
+      if (!kept(r)) out.push(`MBR partition in slot ${r.slot + 1} (type ${hex8(r.osType)}, LBA ${r.startLba}..${r.startLba + r.sizeLba - 1}) is not in the candidate${EXTENDED_TYPES.has(r.osType) ? ' (an extended partition: its logical partitions are lost too)' : ''}`);
     }
     return out;
   }

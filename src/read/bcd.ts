@@ -4,26 +4,38 @@ import { openHive } from '../fs/regf.js';
 import { VolumeUnreadable } from '../fs/unreadable.js';
 import type { GptEntry } from '../gpt/entries.js';
 import type { LoadedGpt } from './load-gpt.js';
+import type { MbrLayout, MbrPartition } from './mbr-layout.js';
 import { partitionReader } from './partition-fs.js';
 import { isFat, sniffFilesystem } from '../fs/sniff.js';
 import { openVolume, type VolumeOpening } from './volumes.js';
 
 /** Where Windows keeps its boot configuration on a UEFI disk, and the boot manager beside it. */
 export const BCD_PATH = '\\EFI\\Microsoft\\Boot\\BCD';
+/** Where it is on a BIOS (MBR) disk: on the system partition, the active one, beside \bootmgr. */
+export const MBR_BCD_PATH = '\\Boot\\BCD';
+export const BOOTMGR_PATH = '\\bootmgr';
 export const BOOTMGFW_PATH = '\\EFI\\Microsoft\\Boot\\bootmgfw.efi';
 /** What rebuilds a store from WinPE (C: the Windows partition, S: the ESP given a letter); gptdoctor never writes the BCD. */
 export const BCDBOOT_COMMAND = 'bcdboot C:\\Windows /s S: /f UEFI';
+/** The same for a BIOS (MBR) disk, S: then being the active system partition. */
+export const MBR_BCDBOOT_COMMAND = 'bcdboot C:\\Windows /s S: /f BIOS';
 /** A BCD store is about 32 KiB; one of more than 16 MiB is not one. */
 const MAX_BCD_BYTES = 16 * 1024 * 1024;
 
 export type BcdReading = { state: 'missing' } | { state: 'unreadable'; reason: string } | { state: 'read'; store: BcdStore };
 
-/** Reads the BCD store on an ESP's FAT volume: missing, unreadable (with the reader's reason), or decoded. */
-export async function readBcd(fat: FatVolume): Promise<BcdReading> {
+/** What reading a store needs of a volume: FAT and NTFS volumes both read files by path. */
+export type FileReading = Pick<FatVolume, 'readFile'>;
+
+/**
+ * Reads the BCD store at `path` (the ESP's by default) of a FAT or NTFS volume: missing,
+ * unreadable (with the reader's reason), or decoded.
+ */
+export async function readBcd(volume: FileReading, path: string = BCD_PATH): Promise<BcdReading> {
   try {
-    const bytes = await fat.readFile(BCD_PATH, MAX_BCD_BYTES + 1);
+    const bytes = await volume.readFile(path, MAX_BCD_BYTES + 1);
     if (bytes === undefined) return { state: 'missing' };
-    if (bytes.length > MAX_BCD_BYTES) return { state: 'unreadable', reason: `${BCD_PATH} is over 16 MiB` };
+    if (bytes.length > MAX_BCD_BYTES) return { state: 'unreadable', reason: `${path} is over 16 MiB` };
     return { state: 'read', store: decodeBcd(await openHive(bytes)) };
   } catch (err) {
     if (err instanceof VolumeUnreadable) return { state: 'unreadable', reason: err.reason };
@@ -85,4 +97,14 @@ export function partitionOfDevice(g: LoadedGpt, device: BcdDevice): GptEntry | u
   if (device.kind !== 'partition' || device.style !== 'gpt') return undefined;
   if (device.diskGuid !== diskGuidOf(g)) return undefined;
   return g.partitions.find((p) => p.uniqueGuid === device.partitionGuid);
+}
+
+/**
+ * The partition a device names on an MBR disk: the disk signature is this disk's and the byte
+ * offset is where one of its partitions starts. undefined when it names another disk, or no
+ * partition here.
+ */
+export function mbrPartitionOfDevice(g: LoadedGpt, layout: MbrLayout, device: BcdDevice): MbrPartition | undefined {
+  if (device.kind !== 'partition' || device.style !== 'mbr' || device.diskSignature !== g.mbr.diskSignature) return undefined;
+  return layout.partitions.find((p) => p.kind !== 'extended' && p.startLba * g.sectorSize === device.partitionOffset);
 }

@@ -12,6 +12,7 @@ import type { SectorSizeChoice } from '../read/sector-size.js';
 import { sha256Hex } from '../sha256.js';
 import { bcdReport, type BcdReport } from './bcd-report.js';
 import { freeSpace, type FreeSpaceReport } from './free-space.js';
+import { mbrDiskReport, type MbrDiskReport } from './mbr-report.js';
 import { sniffPartitions, type PartitionFs } from '../read/partition-fs.js';
 import { openVolume, volumeSpace, type VolumeOpening } from '../read/volumes.js';
 import { VolumeUnreadable } from '../fs/unreadable.js';
@@ -34,8 +35,10 @@ export interface InspectReport {
   otherCopies: OtherCopyReport[];
   /** Unpartitioned space in the usable range of the table shown; absent when there is no table. */
   freeSpace?: FreeSpaceReport;
-  /** The Windows boot configuration on the ESP, when a partition holds bootmgfw.efi. */
+  /** The Windows boot configuration on the ESP, when a partition holds bootmgfw.efi (on an MBR disk: `mbrDisk.bcd`). */
   bcd?: BcdReport;
+  /** For a disk partitioned with an MBR and no GPT: its MBR partitions (logical ones too) and BCD. */
+  mbrDisk?: MbrDiskReport;
 }
 
 export interface OtherCopyReport {
@@ -277,6 +280,7 @@ export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
   const opened = await openVolumes(filesystems);
   const volumes = await volumeFacts(opened);
   const bcd = await bcdReport(loaded, opened);
+  const mbrDisk = await mbrDiskReport(loaded);
   return {
     source: sourceReport(loaded.source, loaded),
     structures: await structureReports(loaded),
@@ -288,6 +292,7 @@ export async function inspectReport(loaded: LoadedGpt): Promise<InspectReport> {
     otherCopies: otherCopies(loaded),
     ...freeSpaceOf(loaded),
     ...(bcd ? { bcd } : {}),
+    ...(mbrDisk ? { mbrDisk } : {}),
   };
 }
 
