@@ -84,15 +84,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
         'image it names the images that share a disk GUID, MBR disk signature or partition GUID\n' +
         '(copied VM disks: Windows takes all but one of them offline).',
     )
-    .argument('<paths...>', 'image files, directories or glob patterns')
+    .argument('[paths...]', 'image files, URLs, directories or glob patterns')
+    .option('--from-file <file>', 'also scan the paths or URLs listed in FILE, one per line (- reads stdin; # starts a comment)')
+    .option('--shard <k/n>', 'scan only the K-th of N equal slices of the list (K from 1): for batch engines that split a library')
     .option('--json', 'print one check report per line (JSON Lines)')
     .option('--jobs <n>', 'images checked at the same time', '8')
+    .option('--jobs-per-host <n>', 'at most this many of them from one web server or storage account', '6')
     .option('--profile <name>', 'auto, windows, uefi or structure', 'auto')
     .option('--fail-on <severity>', 'error (default) or warning', 'error')
     .option('--sector-size <bytes>', 'force the logical sector size for every image')
     .addHelpText(
       'after',
-      "\nExamples:\n  gptdoctor scan images/\n  gptdoctor scan --json 'golden/**/*.img' > report.jsonl\n  gptdoctor scan --profile windows --fail-on warning a.img b.vhdx\n\n" +
+      "\nExamples:\n  gptdoctor scan images/\n  gptdoctor scan --json 'golden/**/*.img' > report.jsonl\n  gptdoctor scan --profile windows --fail-on warning a.img b.vhdx\n" +
+        '  gptdoctor scan --json --from-file library.txt --shard 3/16 > shard-3.jsonl   (one worker of 16; cat merges them)\n' +
+        "  find /srv/images -name '*.vhdx' | gptdoctor scan --from-file - --profile structure\n\n" +
         'Exit status: 0 every image clean, 1 some image has an error finding (or a warning with --fail-on warning), 2 some image could not be read.',
     )
     .action(async (paths: string[], opts: { json?: boolean }) => {

@@ -2,7 +2,10 @@ import { EXIT, parseSectorSize, UsageError } from './errors.js';
 import { parseFailOn, parseProfile } from './check.js';
 import { expandPaths, type SkippedEntry } from '../scan/expand-paths.js';
 import type { ImagePart } from '../scan/image-parts.js';
-import { scanDisks, type ScanResult } from '../scan/scan.js';
+import { DEFAULT_JOBS_PER_HOST, scanDisks, type ScanResult } from '../scan/scan.js';
+import { readEntryList } from '../scan/entry-list.js';
+import { takeShard } from '../scan/shard.js';
+import { parseShard } from './scan-options.js';
 import { IdentityCollisions } from '../scan/identity-collisions.js';
 import { imageIdentity } from '../scan/image-identity.js';
 import { collisionFindings } from '../scan/collision-findings.js';
@@ -14,6 +17,9 @@ import { verdict } from './render-check.js';
 export interface ScanCliOptions {
   json?: boolean;
   jobs?: string;
+  jobsPerHost?: string;
+  fromFile?: string;
+  shard?: string;
   profile?: string;
   failOn?: string;
   sectorSize?: string;
@@ -31,11 +37,17 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   const profile = parseProfile(options.profile);
   const failOn = parseFailOn(options.failOn);
   const sectorSize = parseSectorSize(options.sectorSize);
-  const jobs = options.jobs === undefined ? 8 : Number(options.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256 (got ${options.jobs})`);
-  const { files: paths, named, parts, skipped } = await expandPaths(args);
+  const jobs = parseJobs('--jobs', options.jobs, 8);
+  const jobsPerHost = parseJobs('--jobs-per-host', options.jobsPerHost, DEFAULT_JOBS_PER_HOST);
+  const shard = parseShard(options.shard);
+  if (!args.length && options.fromFile === undefined) throw new UsageError('name the images to scan, or give a list of them with --from-file FILE (- for stdin)');
+  const listed = options.fromFile === undefined ? [] : await readEntryList(options.fromFile);
+  const expanded = await expandPaths([...args, ...listed]);
+  const { named, parts, skipped } = expanded;
+  // Sharding comes after the walk, so that every worker given the same arguments deals from the same list.
+  const paths = takeShard(expanded.files, shard);
   let namedNotDisk = 0;
-  if (!paths.length) throw new UsageError(parts.length ? `nothing to scan: the ${parts.length} files found are parts of other images` : 'nothing to scan: no files matched');
+  if (!expanded.files.length) throw new UsageError(parts.length ? `nothing to scan: the ${parts.length} files found are parts of other images` : 'nothing to scan: no files matched');
 
   const progress = process.stderr.isTTY ? process.stderr : undefined;
   const counts: Record<Outcome, number> = { ok: 0, warnings: 0, errors: 0, unreadable: 0, 'not-disk': 0 };
@@ -51,7 +63,7 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   const onInterrupt = (): void => void (interrupted = true);
   process.once('SIGINT', onInterrupt);
   let lastTurn = Date.now();
-  for await (const result of scanDisks(paths, { profile, jobs, ...(sectorSize !== undefined ? { sectorSize } : {}) })) {
+  for await (const result of scanDisks(paths, { profile, jobs, jobsPerHost, ...(sectorSize !== undefined ? { sectorSize } : {}) })) {
     // Reads are synchronous under promises, so a scan runs on microtasks alone: give the event
     // loop a turn now and then, or a SIGINT would be seen only when the scan is over.
     if (Date.now() - lastTurn > 50) {
@@ -84,7 +96,8 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
     for (const f of findings) codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
   }
   if (groups.length && !options.json) process.stdout.write(collisionSection(groups, paths) + '\n');
-  process.stderr.write(summary(counts, codes, done, Date.now() - started, parts, skipped, collisionTally(groups)) + '\n');
+  const slice = shard && shard.count > 1 ? ` (shard ${shard.index}/${shard.count} of ${expanded.files.length})` : '';
+  process.stderr.write(summary(counts, codes, done, Date.now() - started, parts, skipped, collisionTally(groups), slice) + '\n');
   if (interrupted) {
     process.stderr.write(`interrupted: ${done} of ${paths.length} images scanned\n`);
     return EXIT.INTERRUPTED;
@@ -92,6 +105,12 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   // A file a walk found that is no disk (a README beside the images) is listed, not a failure;
   // one named outright is, like an unreadable image.
   return counts.unreadable || namedNotDisk ? 2 : counts.errors || (failOn === 'warning' && counts.warnings) ? 1 : 0;
+}
+
+function parseJobs(option: string, text: string | undefined, fallback: number): number {
+  const n = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`${option} must be a whole number from 1 to 256 (got ${text})`);
+  return n;
 }
 
 function classify(result: ScanResult): Outcome {
@@ -114,10 +133,10 @@ function progressBar(done: number, total: number, started: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} images, ${rate.toFixed(0)}/s`;
 }
 
-function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number, parts: readonly ImagePart[], skipped: readonly SkippedEntry[], collisions: CollisionTally): string {
+function summary(counts: Record<Outcome, number>, codes: Map<string, number>, total: number, ms: number, parts: readonly ImagePart[], skipped: readonly SkippedEntry[], collisions: CollisionTally, slice: string): string {
   const paint = colorizer(process.stderr);
   const lines = [
-    paint('bold', `Scanned ${total} image${total === 1 ? '' : 's'} in ${(ms / 1000).toFixed(2)} s`),
+    paint('bold', `Scanned ${total} image${total === 1 ? '' : 's'}${slice} in ${(ms / 1000).toFixed(2)} s`),
     ...table([
       ['ok', String(counts.ok)],
       ['with warnings', String(counts.warnings)],

@@ -6,7 +6,7 @@ import { separateImageParts, type ImagePart } from './image-parts.js';
 const GLOB_CHARS = /[*?[\]{}]/;
 
 /**
- * Turns scan arguments into a sorted list of files: files as given, directories walked
+ * Turns scan arguments into a sorted list of files: files and URLs as given, directories walked
  * recursively, and glob patterns (for shells that did not expand them) through tinyglobby.
  * Missing paths are returned too, so that each becomes an "unreadable" result, not a silent gap.
  * `named` holds the files given outright (not found by a walk or a pattern).
@@ -19,6 +19,12 @@ export async function expandPaths(args: readonly string[]): Promise<{ files: str
   const parts: ImagePart[] = [];
   const skipped: SkippedEntry[] = [];
   for (const arg of args) {
+    // A URL is an image named outright: never a file to stat, nor a glob (a SAS token holds `?`).
+    if (/^https?:\/\//i.test(arg)) {
+      files.push(arg);
+      named.add(arg);
+      continue;
+    }
     const info = await stat(arg).catch(() => undefined);
     let found: string[] | undefined;
     if (info?.isDirectory()) found = await walk(arg, skipped);

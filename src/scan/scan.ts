@@ -2,6 +2,7 @@ import { checkDisk, type CheckOptions } from '../api.js';
 import type { CheckReport } from '../report/check-report.js';
 import { DiskError } from '../disk/block-source.js';
 import { zlib } from '../lazy-zlib.js';
+import { HostLimiter, hostOf } from './host-limit.js';
 
 /** One scanned image: a check report, or why it could not be read. */
 export type ScanResult =
@@ -14,16 +15,21 @@ export type ScanResult =
  */
 const ZLIB_PAYS_FROM = 256;
 
+/** Images read at once from one web server or storage account, unless --jobs-per-host says otherwise (a browser's limit). */
+export const DEFAULT_JOBS_PER_HOST = 6;
+
 /**
  * Checks many disks concurrently in one process and yields the results in input order.
- * At most `jobs` images are open at once; one unreadable or hostile image only yields an error.
+ * At most `jobs` images are open at once, and at most `jobsPerHost` of one host's URLs; one
+ * unreadable or hostile image only yields an error.
  */
-export async function* scanDisks(paths: readonly string[], options: CheckOptions & { jobs?: number } = {}): AsyncGenerator<ScanResult> {
+export async function* scanDisks(paths: readonly string[], options: CheckOptions & { jobs?: number; jobsPerHost?: number } = {}): AsyncGenerator<ScanResult> {
   const jobs = Math.max(1, options.jobs ?? 8);
+  const hosts = new HostLimiter(Math.max(1, options.jobsPerHost ?? DEFAULT_JOBS_PER_HOST));
   if (paths.length >= ZLIB_PAYS_FROM) zlib(); // from then on, gpt/crc32.ts sums arrays with zlib's CRC-32
   const pending = new Map<number, Promise<ScanResult>>();
   let next = 0;
-  const start = (i: number): void => void pending.set(i, scanOne(paths[i]!, options));
+  const start = (i: number): void => void pending.set(i, hosts.run(hostOf(paths[i]!), () => scanOne(paths[i]!, options)));
   while (next < Math.min(jobs, paths.length)) start(next++);
   for (let i = 0; i < paths.length; i++) {
     const result = await pending.get(i)!;
