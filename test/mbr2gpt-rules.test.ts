@@ -158,7 +158,7 @@ describe('mbr2gpt-blocked, one reason at a time', () => {
 
   it('less than 16 KiB + 1 sector after the last partition, with how much to shrink', async () => {
     const full = await layout(TWO.replace('size=24MiB, type=7', 'type=7'), 128);
-    expect(reasons(full)).toEqual(['partition 2 ends 0 sectors before the end of the disk: mbr2gpt needs 16 KiB + 1 sector (33 sectors) after the last partition for the backup GPT; shrink partition 2 by 33 sectors (0.0 MiB) first']);
+    expect(reasons(full)).toEqual(['partition 2 ends 0 sectors before the end of the disk: mbr2gpt needs 16 KiB + 1 sector (33 sectors) after the last partition for the backup GPT; shrink partition 2 by 33 sectors (16896 bytes) first']);
     // 128 MiB = 262,144 sectors; a partition ending 33 sectors before the end leaves just enough.
     const enough = await layout(TWO.replace('size=24MiB, type=7', `size=${262144 - 33 - 206848}, type=7`), 128);
     expect(judge(enough).code).toBe('mbr2gpt-ready');

@@ -74,7 +74,7 @@ export function mbrBcdFindings(g: LoadedGpt, system: MbrSystem): Finding[] {
     likelyMeant: (ref) => {
       const candidates = ref.role === 'esp' ? [holder] : system.volumes.filter((v) => v.windowsSystem).map((v) => v.partition.number);
       const only = candidates.length === 1 ? system.volumes.find((v) => v.partition.number === candidates[0]) : undefined;
-      return only && { label: label(only.partition.number), identity: `at byte offset ${only.partition.startLba * g.sectorSize}` };
+      return only && { label: label(only.partition.number), identity: `at byte offset ${only.partition.startLba * g.sectorSize} of disk ${hex32(g.mbr.diskSignature)}` };
     },
   };
   return storeFindings(site, system.bcd.reading);

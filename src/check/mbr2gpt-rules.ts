@@ -117,7 +117,7 @@ function spaceReasons(g: LoadedGpt, inLbaZero: readonly MbrPartition[]): string[
   const after = g.totalSectors - (last.startLba + last.sizeLba);
   if (after < tailSectors) {
     const short = tailSectors - Math.max(after, 0);
-    out.push(`partition ${last.number} ends ${after < 0 ? `${-after} sectors past the end of the disk` : `${after} sector${after === 1 ? '' : 's'} before the end of the disk`}: mbr2gpt needs 16 KiB + 1 sector (${tailSectors} sectors) after the last partition for the backup GPT; shrink partition ${last.number} by ${short} sectors (${mib(short * ss)}) first`);
+    out.push(`partition ${last.number} ends ${after < 0 ? `${-after} sectors past the end of the disk` : `${after} sector${after === 1 ? '' : 's'} before the end of the disk`}: mbr2gpt needs 16 KiB + 1 sector (${tailSectors} sectors) after the last partition for the backup GPT; shrink partition ${last.number} by ${short} sectors (${short * ss} bytes) first`);
   }
   return out;
 }

@@ -28,7 +28,7 @@ export function mbrPartitionLabel(system: MbrSystem, number: number): string {
   const words = [
     ...(v?.partition.kind === 'logical' ? ['logical'] : []),
     ...(v?.partition.active ? ['active'] : []),
-    ...(v?.filesystem && v.filesystem !== 'unknown' ? [`${v.filesystem === 'bitlocker' ? 'BitLocker' : v.filesystem.toUpperCase()}${v.label ? ` "${v.label}"` : ''}`] : []),
+    ...(v?.filesystem && v.filesystem !== 'unknown' && v.filesystem !== 'zeroed' ? [`${v.filesystem === 'bitlocker' ? 'BitLocker' : v.filesystem.toUpperCase()}${v.label ? ` "${v.label}"` : ''}`] : []),
   ];
   return `partition ${number}${words.length ? ` (${words.join(', ')})` : ''}`;
 }

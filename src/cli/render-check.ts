@@ -26,9 +26,23 @@ export function renderCheck(r: CheckReport, stream: NodeJS.WriteStream = process
 }
 
 function renderFinding(f: Finding, code: string, paint: ReturnType<typeof colorizer>): string[] {
-  const lines = [`  ${code}: ${f.message}`];
+  const lines = f.reasons?.length ? reasonLines(f, code) : [`  ${code}: ${f.message}`];
   if (f.fix) lines.push(`    fix: ${paint('green', f.fix)}`);
   return lines;
+}
+
+/**
+ * A finding with several reasons (mbr2gpt-blocked) reads better as a list: the message's words
+ * before the first reason, one reason a line, then what follows the last one.
+ */
+function reasonLines(f: Finding, code: string): string[] {
+  const reasons = f.reasons!;
+  const from = f.message.indexOf(reasons[0]!);
+  const last = reasons[reasons.length - 1]!;
+  const to = f.message.lastIndexOf(last) + last.length;
+  if (from < 0 || to < from) return [`  ${code}: ${f.message}`];
+  const tail = f.message.slice(to).replace(/^\.\s*/, '');
+  return [`  ${code}: ${f.message.slice(0, from).trimEnd()}`, ...reasons.map((r) => `    - ${r}`), ...(tail ? [`    ${tail}`] : [])];
 }
 
 export function verdict(r: CheckReport, paint: ReturnType<typeof colorizer> = (_c, t) => t): string {
@@ -36,7 +50,12 @@ export function verdict(r: CheckReport, paint: ReturnType<typeof colorizer> = (_
   const errors = count('error');
   const warnings = count('warning');
   // A disk read at the wrong sector size needs the right --sector-size, not a repair.
-  const why = r.findings.every((f) => f.severity !== 'error' || f.code === 'sector-size-mismatch') ? 'it was read with the wrong sector size.' : 'this disk needs repair.';
+  const errorCodes = r.findings.filter((f) => f.severity === 'error').map((f) => f.code);
+  const why = errorCodes.every((c) => c === 'sector-size-mismatch')
+    ? 'it was read with the wrong sector size.'
+    : errorCodes.every((c) => c === 'mbr2gpt-blocked')
+      ? 'mbr2gpt cannot convert this disk as it is.'
+      : 'this disk needs repair.';
   if (errors) return paint('red', `✗ ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}: ${why}`);
   if (warnings) return paint('yellow', `! no errors, ${warnings} warning${warnings > 1 ? 's' : ''}.`);
   return paint('green', '✓ no problems found.');
