@@ -43,6 +43,13 @@ export interface ReadableDisk {
    * whole-disk hunt never reads them. Disks that cannot tell give one range over everything.
    */
   dataRanges?(): Promise<Array<[number, number]>>;
+  /**
+   * Reads into `target` at `offset` and returns how many bytes were read (fewer only at the end
+   * of the disk). Disks that can read in place offer it, so that a whole-disk pass (the recover
+   * hunt) reuses one buffer: allocating and zeroing 1 GiB of fresh buffers costs more than
+   * reading it from the page cache.
+   */
+  readInto?(target: Uint8Array, offset: number): Promise<number>;
   close(): Promise<void>;
   /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
   readonly bytesRead: number;

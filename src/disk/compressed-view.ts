@@ -44,6 +44,11 @@ export class CompressedView implements BlockSource {
     return this.inner.read(offset, length);
   }
 
+  /** The decompressed copy is a file, so a raw one reads in place; containers inside have no readInto. */
+  get readInto(): BlockSource['readInto'] {
+    return this.inner.readInto?.bind(this.inner);
+  }
+
   async dataRanges(): Promise<Array<[number, number]>> {
     return sourceRanges(this.inner);
   }

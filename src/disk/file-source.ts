@@ -74,16 +74,24 @@ export class FileSource implements BlockSource {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const wanted = Math.max(0, Math.min(length, this.size - offset));
-    const buffer = new Uint8Array(wanted);
+    const buffer = new Uint8Array(Math.max(0, Math.min(length, this.size - offset)));
+    const done = this.readFully(buffer, offset);
+    return done === buffer.length ? buffer : buffer.subarray(0, done);
+  }
+
+  async readInto(target: Uint8Array, offset: number): Promise<number> {
+    return this.readFully(target.subarray(0, Math.max(0, Math.min(target.length, this.size - offset))), offset);
+  }
+
+  private readFully(buffer: Uint8Array, offset: number): number {
     let done = 0;
-    while (done < wanted) {
-      const got = readSync(this.fd, buffer, done, wanted - done, offset + done);
+    while (done < buffer.length) {
+      const got = readSync(this.fd, buffer, done, buffer.length - done, offset + done);
       if (got === 0) break; // the file shrank under us: hand back what exists
       done += got;
     }
     this.read_ += done;
-    return done === wanted ? buffer : buffer.subarray(0, done);
+    return done;
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {

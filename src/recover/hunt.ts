@@ -25,6 +25,8 @@ export interface FoundArray {
 
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 const CHUNK = CHUNK_SIZE;
+/** Each chunk is read this much longer, so a structure at the seam is seen whole (onChunk's 8 KiB filesystem sniffs). */
+const SEAM = 8192;
 const SIGNATURE = Buffer.from(GPT_SIGNATURE, 'latin1');
 
 export interface HuntProgress {
@@ -34,7 +36,8 @@ export interface HuntProgress {
 /**
  * Reads the whole disk in large sequential chunks and reports every sector-aligned "EFI PART"
  * whose header checks out (CRC and MyLBA) for 512- or 4096-byte sectors, with its entry array.
- * Buffer.indexOf does the searching, so the hunt runs at memory speed on cached images.
+ * Buffer.indexOf does the searching, so the hunt runs at memory speed on cached images. The
+ * chunk is reused from one read to the next: what onChunk keeps of it must be copied.
  */
 export async function huntHeaders(
   source: BlockSource,
@@ -44,8 +47,10 @@ export async function huntHeaders(
   onChunk?: (chunk: Uint8Array, offset: number) => void,
 ): Promise<FoundHeader[]> {
   const found: FoundHeader[] = [];
+  // One buffer for the whole pass where the disk can read into it (see ReadableDisk.readInto).
+  const reused = source.readInto ? Buffer.allocUnsafe(CHUNK + SEAM) : undefined;
   for (const offset of await chunksWithData(source)) {
-    const bytes = await source.read(offset, CHUNK + 8192); // overlap so a structure at the seam is seen whole
+    const bytes = reused ? reused.subarray(0, await source.readInto!(reused, offset)) : await source.read(offset, CHUNK + SEAM);
     const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a copy
     onChunk?.(chunk, offset);
     for (let at = chunk.indexOf(SIGNATURE); at !== -1 && at < CHUNK; at = chunk.indexOf(SIGNATURE, at + 1)) {
