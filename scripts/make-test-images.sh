@@ -6,6 +6,10 @@
 # Healthy layouts come only from sgdisk, sfdisk and parted; filesystems from mkfs.fat + mtools,
 # mkntfs, mkfs.ext4 and mkswap. scripts/gpt-bytes.py only damages them on purpose.
 #
+# The MBR-disk Windows fixtures (windows-mbr*, for the MBR2GPT-readiness check) are built by
+# scripts/make-mbr-images.sh. This script starts by removing every fixture and the manifest: run that
+# one after it.
+#
 # Fixtures (512-byte sectors unless said):
 #   windows                 sgdisk: ESP 100 MiB FAT32 (\EFI\Microsoft\Boot\bootmgfw.efi, \EFI\Boot\bootx64.efi, and a BCD
 #                           store made by make-bcd-reg.py + hivexregedit naming the ESP and Windows partitions),
