@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, openSync, closeSync, writeSync, ftruncateSync, readFileSync, writeFileSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdirSync, openSync, closeSync, writeSync, ftruncateSync, readFileSync, rmSync, writeFileSync, truncateSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDisk } from '../src/api.js';
@@ -88,7 +89,7 @@ describe('partitionGuids', () => {
   });
 });
 
-type Line = { late?: string; source: { path: string }; identity?: { diskGuid?: string; mbrSignature?: string }; findings: Array<{ code: string; partition?: number; message: string; sharedWith?: Array<{ path: string; partition?: number }>; sharedWithCount?: number }> };
+type Line = { late?: string; source: { path: string }; identity?: { diskGuid?: string; mbrSignature?: string }; findings: Array<{ code: string; partition?: number; message: string; fix?: string; sharedWith?: Array<{ path: string; partition?: number }>; sharedWithCount?: number }> };
 
 describe.runIf(haveTools('sgdisk', 'sfdisk'))('scan across copied images', () => {
   const dir = tempDir();
@@ -151,6 +152,30 @@ describe.runIf(haveTools('sgdisk', 'sfdisk'))('scan across copied images', () =>
     const e = byName.get('e.img')!.findings[0]!;
     expect(e.message).toContain(`partition 1's unique GUID ${P2} is also that of ${join(lib, 'a.img')} (partition 2), ${join(lib, 'b.img')} (partition 2) and ${join(lib, 'c.img')} (partition 2)`);
     expect(byName.get('m2.img')!.findings[0]!.message).toContain(`the MBR disk signature 0x12345678 is also that of ${join(lib, 'm1.img')}`);
+  });
+
+  it('gives every image but the first of each shared value a fix line, and running them ends the collisions', () => {
+    const work = join(dir.path, 'fixing');
+    mkdirSync(work);
+    for (const name of ['a.img', 'b.img', 'c.img']) copyFileSync(join(lib, name), join(work, name));
+    // a gzip copy cannot be written in place: its fix line writes a repaired copy
+    writeFileSync(join(work, 'd.img.gz'), gzipSync(readFileSync(join(lib, 'a.img'))));
+    const late = lines(gptdoctor(['scan', '--json', work]).stdout).filter((l) => l.late);
+    const fixes = new Map(late.map((l) => [l.source.path.slice(work.length + 1), l.findings.map((f) => f.fix)]));
+    expect(fixes.get('a.img')).toEqual([undefined, undefined, undefined]);
+    expect(late[0]!.findings[0]!.message).toContain('This image was scanned first: it keeps it, and the fix lines are on the others.');
+    expect(fixes.get('b.img')).toEqual([`gptdoctor set ${join(work, 'b.img')} --new-guids`, `gptdoctor set ${join(work, 'b.img')} 1 --guid random`, `gptdoctor set ${join(work, 'b.img')} 2 --guid random`]);
+    expect(fixes.get('d.img.gz')![0]).toBe(`gptdoctor set ${join(work, 'd.img.gz')} --new-guids --output ${join(work, 'd-fixed.img')}`);
+    // Run the disk-GUID fix lines as printed (they also give every partition a new GUID).
+    for (const [, [disk]] of fixes) {
+      if (!disk) continue;
+      const r = gptdoctor([...disk.split(' ').slice(1), '--yes']);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    rmSync(join(work, 'd.img.gz'));
+    const after = gptdoctor(['scan', '--json', work]);
+    expect(lines(after.stdout).filter((l) => l.late)).toEqual([]);
+    expect(lines(after.stdout).map((l) => l.source.path.slice(work.length + 1))).toEqual(['a.img', 'b.img', 'c.img', 'd-fixed.img']);
   });
 
   it('prints a collisions section after the image lines and counts the groups in the summary; --fail-on warning fails on them', () => {

@@ -13,6 +13,7 @@ import { collisionSection, collisionTally, type CollisionTally } from './scan-co
 import { SEVERITY_RANK } from '../check/finding.js';
 import { colorizer, table } from './format.js';
 import { verdict } from './render-check.js';
+import type { CheckReport } from '../report/check-report.js';
 
 export interface ScanCliOptions {
   json?: boolean;
@@ -56,6 +57,8 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   // whether it was clean, so that one found colliding then counts as an image with warnings.
   const identities = new IdentityCollisions();
   const clean = new Uint8Array(paths.length);
+  // Whether a collision's fix line for the image must write a repaired copy (one bit each).
+  const needsCopy = new Uint8Array(paths.length);
   let done = 0;
   const started = Date.now();
   // Ctrl-C ends the scan after the image in hand, with the summary of what was scanned.
@@ -75,7 +78,10 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
     const outcome = classify(result);
     counts[outcome]++;
     if (outcome === 'ok') clean[image] = 1;
-    if ('report' in result) identities.add(image, imageIdentity(result.report));
+    if ('report' in result) {
+      identities.add(image, imageIdentity(result.report));
+      if (!writableInPlace(result.report)) needsCopy[image] = 1;
+    }
     if (outcome === 'not-disk' && named.has(result.path)) namedNotDisk++;
     if ('report' in result) for (const f of result.report.findings) if (f.severity !== 'info') codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
     if (progress) progress.write('\r\x1b[K');
@@ -86,7 +92,7 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   if (progress) progress.write('\r\x1b[K');
   // After an interruption too: the collisions among the images that were scanned.
   const groups = [...identities.groups()];
-  for (const { image, path, findings } of collisionFindings(groups, (i) => paths[i]!)) {
+  for (const { image, path, findings } of collisionFindings(groups, (i) => paths[i]!, (i) => (needsCopy[i] ? 'copy' : 'in-place'))) {
     if (options.json) process.stdout.write(JSON.stringify({ late: 'identity-collisions', source: { path }, findings }) + '\n');
     if (clean[image]) {
       counts.ok--;
@@ -105,6 +111,12 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   // A file a walk found that is no disk (a README beside the images) is listed, not a failure;
   // one named outright is, like an unreadable image.
   return counts.unreadable || namedNotDisk ? 2 : counts.errors || (failOn === 'warning' && counts.warnings) ? 1 : 0;
+}
+
+/** What gptdoctor never writes in place: a compressed image, qcow2 and VMDK (set then takes --output). */
+function writableInPlace(report: CheckReport): boolean {
+  const s = report.source;
+  return s.format !== 'qcow2' && s.format !== 'vmdk' && s.container?.compression === undefined;
 }
 
 function parseJobs(option: string, text: string | undefined, fallback: number): number {
