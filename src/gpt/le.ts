@@ -53,6 +53,9 @@ export function hex32(v: number): string {
   return '0x' + (v >>> 0).toString(16).toUpperCase().padStart(8, '0');
 }
 
+const ZERO_HEX64 = '0x0000000000000000';
+
 export function hex64(v: bigint): string {
-  return '0x' + v.toString(16).toUpperCase().padStart(16, '0');
+  // Most attribute fields are 0: a 32,768-entry report formats one per entry.
+  return v === 0n ? ZERO_HEX64 : '0x' + v.toString(16).toUpperCase().padStart(16, '0');
 }
