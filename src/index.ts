@@ -1,5 +1,8 @@
 /** gptdoctor as a library: the same objects the CLI prints with --json. */
 export { openDisk, sniffContainer } from './disk/open.js';
+export type { OpenOptions } from './disk/open.js';
+export type { HttpOptions } from './disk/http-client.js';
+export type { RetryPolicy } from './disk/http-retry.js';
 export type { BlockSource, DeviceControl, DiskErrorCode, ReadableDisk, SourceFormat, WritableDisk } from './disk/block-source.js';
 export { canWrite, DISK_ERROR_CODES, DiskError, writableDisk } from './disk/block-source.js';
 export { FileSource } from './disk/file-source.js';

@@ -7,8 +7,8 @@ export type SourceFormat = 'raw' | 'vhd' | 'vhdx' | 'qcow2' | 'vmdk' | 'device' 
 
 /**
  * A disk gptdoctor can read: the virtual disk of an image file, a container, a decompressed
- * copy or a device. Container readers take any readable disk, so containers compose (a VHDX
- * inside a decompressed file, later inside HTTP).
+ * copy, an object on an HTTP(S) server or a device. Container readers take any readable disk, so
+ * containers compose (a VHDX inside a decompressed file, a VHD on a web server).
  */
 export interface ReadableDisk {
   /** What the user named (path or device). */
@@ -53,6 +53,15 @@ export interface ReadableDisk {
   close(): Promise<void>;
   /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
   readonly bytesRead: number;
+  /**
+   * The whole disk front to back, for a reader that takes every byte once (decompression); a
+   * network source sends few large requests for it instead of many reads. Absent: read() in pieces.
+   */
+  stream?(): AsyncIterable<Uint8Array>;
+  /** Disks read over a network (HTTP(S)): requests sent so far, retries included. */
+  readonly requests?: number;
+  /** Disks read over a network: response body bytes received so far (what the reads cost). */
+  readonly bytesTransferred?: number;
 }
 
 /** A disk opened for writing: what write/ (the write protocol) takes, and nothing less. */

@@ -1,15 +1,16 @@
-import { createReadStream, closeSync, fstatSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { zlib } from '../lazy-zlib.js';
-import { DiskError } from './block-source.js';
-import { FileSource, ioError, openReadOnly } from './file-source.js';
+import { DiskError, type ReadableDisk } from './block-source.js';
+import { FileSource } from './file-source.js';
 import { SparseWriter } from './sparse-writer.js';
 import { ZstdFrameGuard } from './zstd-frames.js';
 
 /**
- * Compressed images (gzip, xz, zstd) are decompressed as a stream into a sparse temporary file,
+ * Compressed images (gzip, xz, zstd) are decompressed as a stream into a sparse temporary file
+ * (from an open file, or an object read over HTTP(S) in few large requests),
  * which is then opened like any image file: its contents are sniffed again, so a .vhdx.gz or a
  * .qcow2.zst is read through its container reader (composition), and nothing of the image is
  * held in memory. The temporary file is unlinked as soon as it is open (POSIX), so it is gone
@@ -42,37 +43,39 @@ export type DecompressProgress = (state: DecompressState) => void;
 /** Decompressions run one at a time, so that `scan --jobs 8` holds one decoder's window, not eight. */
 let queue: Promise<unknown> = Promise.resolve();
 
-export function decompressToTemp(path: string, compression: Compression, progress?: DecompressProgress): Promise<FileSource> {
-  const run = queue.then(() => decompress(path, compression, progress));
+/** Decompresses the whole of `input` (a compressed image, open) into a temporary file, opened read-only as `input.path`. */
+export function decompressToTemp(input: ReadableDisk, compression: Compression, progress?: DecompressProgress): Promise<FileSource> {
+  const run = queue.then(() => decompress(input, compression, progress));
   queue = run.catch(() => undefined);
   return run;
 }
 
-async function decompress(path: string, compression: Compression, progress?: DecompressProgress): Promise<FileSource> {
-  let inputFd: number;
-  try {
-    inputFd = openReadOnly(path); // O_NOATIME: a compressed image of evidence keeps its atime
-  } catch (err) {
-    throw ioError(err, path, 'open');
-  }
-  const total = fstatSync(inputFd).size;
+async function decompress(input: ReadableDisk, compression: Compression, progress?: DecompressProgress): Promise<FileSource> {
+  const { path, size: total } = input;
   const temp = createTemp(path);
   const writer = new SparseWriter(temp.fd);
-  const input = createReadStream('', { fd: inputFd, highWaterMark: 64 * 1024 });
+  let consumed = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of wholeDisk(input)) {
+      consumed += chunk.length;
+      yield chunk;
+    }
+  }
+  const compressed = Readable.from(counted(), { objectMode: false });
   const report = (read: number, done: boolean): void => progress?.({ path, compression, read, total, produced: writer.size, done });
   let nextReport = 0;
   const sink = (bytes: Uint8Array): void => {
     writer.push(bytes);
     if (progress && writer.size >= nextReport) {
       nextReport = writer.size + PROGRESS_EVERY;
-      report(input.bytesRead, false);
+      report(consumed, false);
     }
   };
   try {
     try {
-      await DECODERS[compression](input, sink);
+      await DECODERS[compression](compressed, sink);
     } finally {
-      input.destroy();
+      compressed.destroy();
     }
     const ranges = writer.finish();
     report(total, true);
@@ -86,6 +89,22 @@ async function decompress(path: string, compression: Compression, progress?: Dec
     }
     if (err instanceof DiskError) throw err;
     throw new DiskError('EFORMAT', `${path} looks ${compression}-compressed but cannot be decompressed: ${(err as Error).message}`);
+  }
+}
+
+/** Bytes per read when a disk without stream() is read whole. */
+const PIECE = 1024 * 1024;
+
+/** Every byte of `disk` once, front to back: its own stream where it has one (HTTP), else reads. */
+async function* wholeDisk(disk: ReadableDisk): AsyncGenerator<Uint8Array> {
+  if (disk.stream) {
+    yield* disk.stream();
+    return;
+  }
+  for (let at = 0; at < disk.size; at += PIECE) {
+    const bytes = await disk.read(at, PIECE);
+    if (bytes.length) yield bytes;
+    if (bytes.length < Math.min(PIECE, disk.size - at)) return; // the file shrank under us
   }
 }
 

@@ -1,10 +1,14 @@
 import { statSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { DiskError, type BlockSource } from './block-source.js';
+import { DiskError, type BlockSource, type ReadableDisk } from './block-source.js';
 import { DeviceSource } from './device-source.js';
 import { CompressedView } from './compressed-view.js';
 import { compressionOf, decompressToTemp, type Compression, type DecompressProgress } from './decompress.js';
 import { FileSource, ioError } from './file-source.js';
+import { HttpSource, httpOptions } from './http-source.js';
+import type { HttpOptions } from './http-client.js';
+import { HttpView } from './http-view.js';
+import { displayPath, isHttpUrl } from './url-redact.js';
 import { Qcow2Source } from './qcow2.js';
 import { VhdSource } from './vhd.js';
 import { VhdxSource } from './vhdx.js';
@@ -27,6 +31,8 @@ export interface OpenOptions {
   parent?: string;
   /** Told how a compressed image's decompression goes (a progress line on a terminal). */
   progress?: DecompressProgress;
+  /** Timeout and retries of http(s):// disks (default: httpOptions(), from the environment). */
+  http?: HttpOptions;
 }
 
 /** Backing-file chains deeper than this are refused (and loops always are). */
@@ -79,8 +85,10 @@ const CONTAINER_NAMES: Record<ContainerKind, string> = {
  * VHD (fixed, dynamic, differencing), VHDX, qcow2 (with backing files) and VMDK (every hosted
  * layout, snapshots) are read through their
  * own backends; what they cannot read fails with a clear EFORMAT error, never misread as raw.
+ * An http:// or https:// URL is read by byte ranges (disk/http-source.ts), read-only.
  */
 export async function openDisk(path: string, options: OpenOptions = {}): Promise<BlockSource> {
+  if (isHttpUrl(path)) return openHttpDisk(path, options);
   if (isWindowsDevicePath(path)) return DeviceSource.open(path, options);
   let info;
   try {
@@ -92,26 +100,50 @@ export async function openDisk(path: string, options: OpenOptions = {}): Promise
   const notDisk = notADisk(path, info);
   if (notDisk) throw new DiskError('ENOTDISK', notDisk);
   if (info.isBlockDevice() || info.isCharacterDevice()) return DeviceSource.open(path, options);
-  return openImageFile(await FileSource.open(path, options), path, options);
+  return openImageFile(await FileSource.open(path, options), { path, options });
 }
 
 /**
- * Sniffs an open image file and returns the disk inside it. `compressed` is set when `file` is
- * the decompressed copy of a compressed image: its contents are judged again, so a container
- * inside compression is read through its own reader.
+ * A disk on an HTTP(S) server, recognised by content like a file: raw, a container, compressed.
+ * Never written: a write command is told to download it first, or to write a repaired copy.
  */
-async function openImageFile(file: FileSource, path: string, options: OpenOptions, compressed?: Compression): Promise<BlockSource> {
+async function openHttpDisk(url: string, options: OpenOptions): Promise<BlockSource> {
+  const path = displayPath(url);
+  if (options.writable) throw new DiskError('EROFS', `${path} is read over HTTP(S), and gptdoctor never writes there: download the image first, or write a repaired copy with --output FILE`);
+  const remote = await HttpSource.open(url, httpOptions(options.http));
+  const disk = await openImageFile(remote, { path, options, remote: true });
+  return disk === remote ? remote : new HttpView(disk, remote);
+}
+
+/** What openImageFile knows of the file it sniffs besides its bytes. */
+interface ImageContext {
+  /** The name shown (a URL without its query). */
+  path: string;
+  options: OpenOptions;
+  /** Set when the file is the decompressed copy of an image compressed this way. */
+  compressed?: Compression;
+  /** Read over HTTP(S): nothing beside it (a parent, a backing file, an extent) can be found. */
+  remote?: boolean;
+}
+
+/**
+ * Sniffs an open image file (a local file, a decompressed copy, an object over HTTP) and returns
+ * the disk inside it. A decompressed copy's contents are judged again, so a container inside
+ * compression is read through its own reader.
+ */
+async function openImageFile(file: ReadableDisk, context: ImageContext): Promise<BlockSource> {
+  const { path, options, compressed } = context;
   try {
     const head = await file.read(0, 1024);
-    const tail = file.size >= 1024 ? await file.read(file.size - 512, 512) : new Uint8Array(0);
     const packed = compressionOf(head);
     if (packed) {
       if (compressed) throw new DiskError('EFORMAT', `${path} is ${packed}-compressed inside ${compressed}: decompress it first`);
       if (options.writable) throw new DiskError('EROFS', `${path} is ${packed}-compressed: write a repaired copy with --output FILE, or decompress it first`);
-      await file.close();
-      const inner = await decompressToTemp(path, packed, options.progress);
-      return new CompressedView(await openImageFile(inner, path, options, packed), packed);
+      const inner = await decompressToTemp(file, packed, options.progress).finally(() => file.close());
+      return new CompressedView(await openImageFile(inner, { ...context, compressed: packed }), packed);
     }
+    // Only now the tail (a fixed VHD's footer): over HTTP it is a request of its own.
+    const tail = file.size >= 1024 ? await file.read(file.size - 512, 512) : new Uint8Array(0);
     const kind = sniffContainer(head, tail);
     // A clipped image that still holds a GPT header at LBA 1 is evidence, however short.
     if (kind === 'raw' && file.size < MIN_GPT_DISK_BYTES && !startsWithGptHeader(head.subarray(512))) {
@@ -126,10 +158,13 @@ async function openImageFile(file: FileSource, path: string, options: OpenOption
     if ((kind === 'qcow2' || kind === 'vmdk') && options.writable) {
       throw new DiskError('EROFS', `${path} is a ${CONTAINER_NAMES[kind]} image, which gptdoctor reads but does not write; write a repaired raw copy with --output FILE`);
     }
+    if (context.remote && kind === 'vmdk' && startsWithText(head, VMDK_DESCRIPTOR_MAGIC)) {
+      throw new DiskError('ENOTSUP', `${path} is a VMDK descriptor read over HTTP(S): the extent files it names are not fetched from beside it; download the descriptor and its extents`);
+    }
     // What a reader did not foresee is a bug in gptdoctor (EINTERNAL, "please report"), not a
     // damaged container: the readers check every field they use, as the fuzz tests prove.
-    if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => openBacking(path, backing, options.chain ?? []));
-    const openParent = (stored: readonly string[]): Promise<BlockSource> => openDifferencingParent(path, stored, options);
+    if (kind === 'qcow2') return await Qcow2Source.open(file, (backing) => (context.remote ? refuseRemoteBacking(path, backing) : openBacking(path, backing, options.chain ?? [], options.http)));
+    const openParent = (stored: readonly string[]): Promise<BlockSource> => openDifferencingParent(path, stored, options, context.remote);
     if (kind === 'vmdk') return await VmdkSource.open(file, openParent);
     return kind === 'vhdx' ? await VhdxSource.open(file, openParent) : await VhdSource.open(file, openParent);
   } catch (err) {
@@ -138,39 +173,58 @@ async function openImageFile(file: FileSource, path: string, options: OpenOption
   }
 }
 
+function startsWithText(bytes: Uint8Array, text: string): boolean {
+  return String.fromCharCode(...bytes.subarray(0, text.length)) === text;
+}
+
+/** A qcow2 over HTTP(S) whose backing file would be looked for beside it: refused, not guessed. */
+function refuseRemoteBacking(child: string, backing: string): never {
+  const name = backing.slice(backing.lastIndexOf('/') + 1);
+  throw new DiskError('ENOTSUP', `${child} is a qcow2 image with a backing file ("${name}") and is read over HTTP(S), where its backing file is not fetched from beside it; download both, or convert it to a standalone image (qemu-img convert)`);
+}
+
 /**
  * The parent of a differencing disk: --parent when given, else the first of the paths the child
  * stores that exists here (see parentCandidates).
  */
-async function openDifferencingParent(child: string, stored: readonly string[], options: OpenOptions): Promise<BlockSource> {
+async function openDifferencingParent(child: string, stored: readonly string[], options: OpenOptions, remote = false): Promise<BlockSource> {
   const chain = options.chain ?? [];
-  if (options.parent) return openBacking(child, options.parent, chain);
+  if (options.parent) return openBacking(child, options.parent, chain, options.http);
+  if (remote) throw new DiskError('ENOTSUP', `${child} is a differencing disk read over HTTP(S), and its parent is not looked for beside it${namedParents(stored)}: give the parent with --parent PATH or URL`);
   const candidates = parentCandidates(child, stored);
   for (const candidate of candidates) {
-    if (await stat(candidate).then(() => true, () => false)) return openBacking(child, candidate, chain);
+    if (await stat(candidate).then(() => true, () => false)) return openBacking(child, candidate, chain, options.http);
   }
+  throw new DiskError('ENOENT', `${child} is a differencing disk and its parent was not found${namedParents(stored)}; give it with --parent PATH`);
+}
+
+/** " (it names "a", "b")": the parent paths a child stores, for a message. */
+function namedParents(stored: readonly string[]): string {
   // A damaged header may name garbage: show printable text only, and not much of it.
   const printable = (p: string): string => {
     const text = p.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?');
     return text.length > 120 ? `${text.slice(0, 120)}…` : text;
   };
   const names = stored.map((p) => p.replace(/\0+$/, '').trim()).filter(Boolean);
-  const named = names.length ? ` (it names ${names.slice(0, 3).map((p) => `"${printable(p)}"`).join(', ')})` : '';
-  throw new DiskError('ENOENT', `${child} is a differencing disk and its parent was not found${named}; give it with --parent PATH`);
+  return names.length ? ` (it names ${names.slice(0, 3).map((p) => `"${printable(p)}"`).join(', ')})` : '';
 }
 
-/** Opens a backing file read-only, refusing loops and absurdly deep chains. */
-async function openBacking(child: string, backing: string, chain: readonly string[]): Promise<BlockSource> {
+/**
+ * Opens a backing file read-only, refusing loops and absurdly deep chains. `backing` may be a URL
+ * (--parent https://…), shown without its query.
+ */
+async function openBacking(child: string, backing: string, chain: readonly string[], http?: HttpOptions): Promise<BlockSource> {
   const seen = [...chain, await realpath(child).catch(() => child)];
-  const real = await realpath(backing).catch(() => backing);
-  if (seen.includes(real)) throw new DiskError('EFORMAT', `${child}: its backing chain loops back to ${backing}`);
+  const real = isHttpUrl(backing) ? displayPath(backing) : await realpath(backing).catch(() => backing);
+  const shown = displayPath(backing);
+  if (seen.includes(real)) throw new DiskError('EFORMAT', `${child}: its backing chain loops back to ${shown}`);
   if (seen.length >= MAX_CHAIN) throw new DiskError('EFORMAT', `${child}: the backing chain is deeper than ${MAX_CHAIN} images`);
   try {
-    return await openDisk(backing, { chain: seen });
+    return await openDisk(backing, { chain: seen, ...(http ? { http } : {}) });
   } catch (err) {
-    if (err instanceof DiskError && err.code === 'ENOENT') throw new DiskError('ENOENT', `${child}: its backing file ${backing} is missing`);
+    if (err instanceof DiskError && err.code === 'ENOENT') throw new DiskError('ENOENT', `${child}: its backing file ${shown} is missing`);
     // A stored name such as "." or "" resolves to the child's directory: the child is damaged.
-    if (err instanceof DiskError && err.code === 'EISDIR') throw new DiskError('EFORMAT', `${child}: its backing file ${backing} is a directory, not a disk image`);
+    if (err instanceof DiskError && err.code === 'EISDIR') throw new DiskError('EFORMAT', `${child}: its backing file ${shown} is a directory, not a disk image`);
     throw err;
   }
 }
