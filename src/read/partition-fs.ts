@@ -23,14 +23,28 @@ export function partitionReader(loaded: LoadedGpt, entry: GptEntry): ByteReader 
   return sliceReader(diskReader(loaded.source), start, end - start);
 }
 
-/** Sniffs every partition that lies on the disk. Each costs a few small reads. */
+/**
+ * Partitions sniffed at once: a disk read over a network then fetches their first sectors
+ * concurrently (the read cache merges what lies close), while a table of thousands of entries
+ * never holds thousands of reads in flight.
+ */
+const SNIFF_CONCURRENCY = 8;
+
+/** Sniffs every partition that lies on the disk, a few at a time; the map keeps the table's order. Each costs a few small reads. */
 export async function sniffPartitions(loaded: LoadedGpt): Promise<Map<number, PartitionFs>> {
-  const result = new Map<number, PartitionFs>();
-  for (const entry of loaded.partitions) {
+  const onDisk = loaded.partitions.flatMap((entry) => {
     const reader = partitionReader(loaded, entry);
-    if (!reader) continue;
-    const sniff = await sniffFilesystem(reader);
-    result.set(entry.index, { kind: sniff.kind, ...(sniff.label !== undefined ? { label: sniff.label } : {}), reader });
-  }
-  return result;
+    return reader ? [{ entry, reader }] : [];
+  });
+  const sniffed = new Array<PartitionFs>(onDisk.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < onDisk.length; i = next++) {
+      const { reader } = onDisk[i]!;
+      const sniff = await sniffFilesystem(reader);
+      sniffed[i] = { kind: sniff.kind, ...(sniff.label !== undefined ? { label: sniff.label } : {}), reader };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SNIFF_CONCURRENCY, onDisk.length) }, worker));
+  return new Map(onDisk.map(({ entry }, i) => [entry.index, sniffed[i]!]));
 }
