@@ -1,4 +1,5 @@
 import { DiskError } from '../disk/block-source.js';
+import { redactUrlsIn } from '../disk/url-redact.js';
 import { PlanError } from '../plan/plan.js';
 
 /** Exit codes of every command (docs/ARCHITECTURE.md §4). */
@@ -28,12 +29,14 @@ export function setDebug(on: boolean): void {
 export function reportError(err: unknown, json: boolean): number {
   const expected = err instanceof DiskError || err instanceof UsageError || err instanceof PlanError;
   const code = expected ? err.code : 'EINTERNAL';
-  const message = err instanceof Error ? err.message : String(err);
+  // gptdoctor's own messages show URLs without their queries; this guards any other text (an
+  // internal error's) against printing a presigned URL's signature or a SAS token.
+  const message = redactUrlsIn(err instanceof Error ? err.message : String(err));
   if (json) {
     process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
   }
   process.stderr.write(`gptdoctor: ${expected ? '' : 'internal error (please report): '}${message}\n`);
-  if (!expected && debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  if (!expected && debug && err instanceof Error) process.stderr.write(`${redactUrlsIn(err.stack ?? '')}\n`);
   return EXIT.CANNOT_RUN;
 }
 

@@ -1,3 +1,5 @@
+import { displayPath } from '../disk/url-redact.js';
+
 /** Small text helpers shared by the human renderers. */
 
 export function formatBytes(bytes: number): string {
@@ -42,4 +44,12 @@ export function colorizer(stream: NodeJS.WriteStream): (code: 'red' | 'yellow' |
   const on = Boolean(stream.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
   const codes = { red: 31, yellow: 33, green: 32, cyan: 36, bold: 1, dim: 2 } as const;
   return (code, text) => (on ? `\x1b[${codes[code]}m${text}\x1b[0m` : text);
+}
+
+/**
+ * The command line as typed, for a plan's `command` (shown in --json and kept in the undo file):
+ * a URL argument without its query, which may hold a signature.
+ */
+export function typedCommand(name: string): string {
+  return `gptdoctor ${name} ${process.argv.slice(3).map(displayPath).join(' ')}`;
 }

@@ -7,7 +7,8 @@ import { planRecover } from '../plan/plan-recover.js';
 import { loadGpt } from '../read/load-gpt.js';
 import { recoverReport } from '../report/recover-report.js';
 import { EXIT, UsageError, parseSectorSize } from './errors.js';
-import { formatBytes, table } from './format.js';
+import { formatBytes, table, typedCommand } from './format.js';
+import { displayPath } from '../disk/url-redact.js';
 import { cliOpenOptions } from './progress.js';
 import { runWrite, type WriteFlags } from './write-flow.js';
 
@@ -51,21 +52,22 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
     const n = Number(options.apply);
     const chosen = candidates.find((c) => c.rank === n);
     if (!chosen) throw new UsageError(`there is no candidate ${options.apply}: recover found ${candidates.length}`);
-    const command = `gptdoctor recover ${process.argv.slice(3).join(' ')}`;
+    const command = typedCommand('recover');
     const flags = { replaceTable: Boolean(options.replaceTable), replaceMbr: Boolean(options.replaceMbr) };
-    return runWrite(disk, { ...options, replacesOtherSectorSize: flags.replaceTable }, { sectorSize: chosen.sectorSize }, (g) => planRecover(g, chosen, { command, diskArg: shellQuote(disk), current, ...flags }));
+    return runWrite(disk, { ...options, replacesOtherSectorSize: flags.replaceTable }, { sectorSize: chosen.sectorSize }, (g) => planRecover(g, chosen, { command, diskArg: shellQuote(displayPath(disk)), current, ...flags }));
   }
 
-  const report = recoverReport(disk, current, candidates);
+  const shown = displayPath(disk);
+  const report = recoverReport(shown, current, candidates);
   if (options.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return candidates.length ? EXIT.OK : EXIT.FINDINGS;
   }
   if (!candidates.length) {
-    process.stdout.write(`${disk}: no GPT header or plausible entry array anywhere on the disk.\n`);
+    process.stdout.write(`${shown}: no GPT header or plausible entry array anywhere on the disk.\n`);
     return EXIT.FINDINGS;
   }
-  const lines: string[] = [`${disk}: ${candidates.length} candidate table${candidates.length > 1 ? 's' : ''} (current table: ${current.table}).`];
+  const lines: string[] = [`${shown}: ${candidates.length} candidate table${candidates.length > 1 ? 's' : ''} (current table: ${current.table}).`];
   for (const c of report.candidates) {
     lines.push('', `Candidate ${c.rank} (score ${c.score}, ${c.sectorSize}-byte sectors${c.diskGuid ? `, disk ${c.diskGuid}` : ''})${c.sameAsDisk ? ' — the table the disk uses now' : ''}`);
     for (const e of c.evidence) lines.push(`  evidence: ${e}`);
@@ -74,7 +76,7 @@ export async function runRecover(disk: string, options: RecoverOptions): Promise
     lines.push(...table([['#', 'Start', 'End', 'Size', 'Type', 'Name'], ...rows], 'rrrr').map((l) => '    ' + l));
   }
   const guard = current.table !== 'none' ? ' (the disk has a valid GPT: recover writes over it only with --replace-table)' : '';
-  lines.push('', `Restore one with: gptdoctor recover ${shellQuote(disk)} --apply N --dry-run, then --yes${guard}`);
+  lines.push('', `Restore one with: gptdoctor recover ${shellQuote(shown)} --apply N --dry-run, then --yes${guard}`);
   process.stdout.write(lines.join('\n') + '\n');
   return EXIT.OK;
 }

@@ -5,6 +5,8 @@ import { openDisk } from '../disk/open.js';
 import { loadGpt, type LoadOptions } from '../read/load-gpt.js';
 import { EXIT, parseSectorSize } from './errors.js';
 import { runWrite, type WriteFlags } from './write-flow.js';
+import { typedCommand } from './format.js';
+import { displayPath } from '../disk/url-redact.js';
 
 export interface RepairCliOptions extends WriteFlags {
   profile?: string;
@@ -19,9 +21,9 @@ export async function runRepair(disk: string, options: RepairCliOptions): Promis
   const sectorSize = parseSectorSize(options.sectorSize);
   const load = sectorSize !== undefined ? { sectorSize } : {};
   return runWrite(disk, options, load, async (g) => {
-    const report = await checkLoaded(g, disk, profile);
+    const report = await checkLoaded(g, displayPath(disk), profile);
     return planRepair(g, {
-      command: `gptdoctor repair ${process.argv.slice(3).join(' ')}`,
+      command: typedCommand('repair'),
       findings: report.findings,
       applyBootFixes: report.profileApplied !== 'structure',
       keepHybrid: Boolean(options.keepHybrid),
@@ -39,12 +41,12 @@ async function structuralErrorsLeft(target: string, load: LoadOptions): Promise<
   const source = await openDisk(target);
   let errors;
   try {
-    errors = (await checkLoaded(await loadGpt(source, load), target, 'structure')).findings.filter((f) => f.severity === 'error');
+    errors = (await checkLoaded(await loadGpt(source, load), displayPath(target), 'structure')).findings.filter((f) => f.severity === 'error');
   } finally {
     await source.close();
   }
   if (!errors.length) return EXIT.OK;
   const lines = errors.map((f) => `  ${f.code}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ''}`);
-  process.stderr.write(`gptdoctor: repair keeps partition GUIDs and entries as they are, so ${target} still has ${errors.length === 1 ? 'this error' : 'these errors'}:\n${lines.join('\n')}\n`);
+  process.stderr.write(`gptdoctor: repair keeps partition GUIDs and entries as they are, so ${displayPath(target)} still has ${errors.length === 1 ? 'this error' : 'these errors'}:\n${lines.join('\n')}\n`);
   return EXIT.FINDINGS;
 }

@@ -14,6 +14,7 @@ import { SEVERITY_RANK } from '../check/finding.js';
 import { colorizer, table } from './format.js';
 import { verdict } from './render-check.js';
 import type { CheckReport } from '../report/check-report.js';
+import { displayPath, isHttpUrl, redactUrlsIn } from '../disk/url-redact.js';
 
 export interface ScanCliOptions {
   json?: boolean;
@@ -85,14 +86,16 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
     if (outcome === 'not-disk' && named.has(result.path)) namedNotDisk++;
     if ('report' in result) for (const f of result.report.findings) if (f.severity !== 'info') codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
     if (progress) progress.write('\r\x1b[K');
-    process.stdout.write(options.json ? JSON.stringify('report' in result ? result.report : { source: { path: result.path }, error: result.error }) + '\n' : line(result) + '\n');
+    process.stdout.write(options.json ? JSON.stringify('report' in result ? result.report : { source: { path: displayPath(result.path) }, error: { ...result.error, message: redactUrlsIn(result.error.message) } }) + '\n' : line(result) + '\n');
     if (progress) progress.write(progressBar(done, paths.length, started));
   }
   process.removeListener('SIGINT', onInterrupt);
   if (progress) progress.write('\r\x1b[K');
   // After an interruption too: the collisions among the images that were scanned.
   const groups = [...identities.groups()];
-  for (const { image, path, findings } of collisionFindings(groups, (i) => paths[i]!, (i) => (needsCopy[i] ? 'copy' : 'in-place'))) {
+  // Names as shown: a URL without its query (a SAS token or presigned signature).
+  const shownPaths = paths.map(displayPath);
+  for (const { image, path, findings } of collisionFindings(groups, (i) => shownPaths[i]!, (i) => (needsCopy[i] ? 'copy' : 'in-place'))) {
     if (options.json) process.stdout.write(JSON.stringify({ late: 'identity-collisions', source: { path }, findings }) + '\n');
     if (clean[image]) {
       counts.ok--;
@@ -101,7 +104,7 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
     }
     for (const f of findings) codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
   }
-  if (groups.length && !options.json) process.stdout.write(collisionSection(groups, paths) + '\n');
+  if (groups.length && !options.json) process.stdout.write(collisionSection(groups, shownPaths) + '\n');
   const slice = shard && shard.count > 1 ? ` (shard ${shard.index}/${shard.count} of ${expanded.files.length})` : '';
   process.stderr.write(summary(counts, codes, done, Date.now() - started, parts, skipped, collisionTally(groups), slice) + '\n');
   if (interrupted) {
@@ -113,10 +116,10 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   return counts.unreadable || namedNotDisk ? 2 : counts.errors || (failOn === 'warning' && counts.warnings) ? 1 : 0;
 }
 
-/** What gptdoctor never writes in place: a compressed image, qcow2 and VMDK (set then takes --output). */
+/** What gptdoctor never writes in place: a URL, a compressed image, qcow2 and VMDK (set then takes --output). */
 function writableInPlace(report: CheckReport): boolean {
   const s = report.source;
-  return s.format !== 'qcow2' && s.format !== 'vmdk' && s.container?.compression === undefined;
+  return !isHttpUrl(s.path) && s.format !== 'qcow2' && s.format !== 'vmdk' && s.container?.compression === undefined;
 }
 
 function parseJobs(option: string, text: string | undefined, fallback: number): number {
@@ -133,9 +136,9 @@ function classify(result: ScanResult): Outcome {
 }
 
 function line(result: ScanResult): string {
-  if (!('report' in result)) return `${result.path}: ${result.error.code === 'ENOTDISK' ? 'not a disk image' : 'unreadable'}: ${result.error.message}`;
+  if (!('report' in result)) return `${displayPath(result.path)}: ${result.error.code === 'ENOTDISK' ? 'not a disk image' : 'unreadable'}: ${redactUrlsIn(result.error.message)}`;
   const codes = [...new Set(result.report.findings.filter((f) => f.severity !== 'info').map((f) => f.code))];
-  return `${result.path}: ${verdict(result.report)}${codes.length ? ` [${codes.join(', ')}]` : ''}`;
+  return `${displayPath(result.path)}: ${verdict(result.report)}${codes.length ? ` [${codes.join(', ')}]` : ''}`;
 }
 
 function progressBar(done: number, total: number, started: number): string {

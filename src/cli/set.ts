@@ -3,6 +3,7 @@ import { planNewGuids } from '../plan/plan-new-guids.js';
 import { planSet } from '../plan/plan-set.js';
 import { UsageError, parseSectorSize } from './errors.js';
 import { runWrite, type WriteFlags } from './write-flow.js';
+import { typedCommand } from './format.js';
 
 export interface SetOptions extends WriteFlags {
   type?: string;
@@ -16,7 +17,7 @@ export interface SetOptions extends WriteFlags {
 /** `gptdoctor set <disk> <partition> …`: edit one entry in both copies of the table. */
 export async function runSet(disk: string, partition: string, options: SetOptions): Promise<number> {
   const sectorOption = (n: number | undefined): { sectorSize?: number } => (n !== undefined ? { sectorSize: n } : {});
-  const command = `gptdoctor set ${process.argv.slice(3).join(' ')}`;
+  const command = typedCommand('set');
   if (options.newGuids) {
     if (partition !== '' || options.type !== undefined || options.attributes !== undefined || options.name !== undefined || options.guid !== undefined) {
       throw new UsageError('--new-guids changes every GUID of the disk: give it alone, without a partition or other fields');

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { BlockSource } from '../disk/block-source.js';
 import { DiskError, systemErrorCode, writableDisk, type DiskErrorCode } from '../disk/block-source.js';
 import { openDisk } from '../disk/open.js';
+import { displayPath, isHttpUrl, urlFileName } from '../disk/url-redact.js';
 import { copyName } from '../check/fix-target.js';
 import { shellQuote } from '../check/finding.js';
 import { outputExists, writeRawCopy } from '../write/copy-out.js';
@@ -84,10 +85,14 @@ function requireRightSectorSize(g: LoadedGpt, diskPath: string): void {
   throw new DiskError('EINVAL', `${diskPath} is read with ${g.sectorSize}-byte sectors, but its GPT is valid for ${valid.join('/')}-byte sectors: nothing is damaged. Use ${how}. Nothing was written.`);
 }
 
-/** Refuses, before the plan is shown, a disk that cannot take this plan's writes in place. */
+/**
+ * Refuses, before the plan is shown, a disk that cannot take this plan's writes in place. The
+ * copy offered for a URL is named after its last path part, in the current directory.
+ */
 async function requireInPlace(reader: BlockSource, diskPath: string, plan: Plan): Promise<void> {
-  const instead = `Write a repaired raw copy instead (the input is not changed): add --output ${shellQuote(copyName(diskPath))}. `;
-  if (reader.readOnlyReason) throw new DiskError('EROFS', `${diskPath} cannot be written in place: ${reader.readOnlyReason}. ${instead}Nothing was written.`);
+  const copy = copyName(isHttpUrl(diskPath) ? urlFileName(diskPath) : diskPath);
+  const instead = `Write a repaired raw copy instead (the input is not changed): add --output ${shellQuote(copy)}. `;
+  if (reader.readOnlyReason) throw new DiskError('EROFS', `${displayPath(diskPath)} cannot be written in place: ${reader.readOnlyReason}. ${instead}Nothing was written.`);
   await requireWritable(reader, plan.writes, instead);
 }
 
@@ -142,17 +147,20 @@ export async function runWrite(
   let plan: Plan;
   const parent = cliOpenOptions(flags.parent);
   const output = flags.output;
+  // A URL is shown without its query (a presigned signature, a SAS token), and only read.
+  const shown = displayPath(diskPath);
+  if (output !== undefined && isHttpUrl(output)) throw new UsageError(`--output names a new local file for the repaired copy, not a URL (got ${displayPath(output)})`);
   const reader = await openDisk(diskPath, parent);
   try {
     const loaded = await loadGpt(reader, load);
-    if (!flags.replacesOtherSectorSize) requireRightSectorSize(loaded, diskPath);
+    if (!flags.replacesOtherSectorSize) requireRightSectorSize(loaded, shown);
     plan = await makePlan(loaded).catch((err: unknown) => {
       throw err instanceof PlanError ? new UsageError(err.message) : err;
     });
     if (output === undefined && plan.writes.length) {
       // Refuse now, before any prompt, a plan the container cannot take in place (VHDX ZERO blocks…).
       await requireInPlace(reader, diskPath, plan);
-      await requireNoChildren(diskPath, reader.format);
+      if (!isHttpUrl(diskPath)) await requireNoChildren(diskPath, reader.format);
     }
   } finally {
     await reader.close();
@@ -205,7 +213,7 @@ export async function runWrite(
     return EXIT.CANNOT_RUN;
   }
   if (!flags.json) {
-    const copied = output !== undefined ? `Copied ${diskPath} to ${output} (sparse raw) and repaired the copy; ${diskPath} was not changed.\n` : '';
+    const copied = output !== undefined ? `Copied ${shown} to ${output} (sparse raw) and repaired the copy; ${shown} was not changed.\n` : '';
     out(`${copied}Wrote ${result.written} region${result.written === 1 ? '' : 's'} and verified them by re-reading.\nUndo with: gptdoctor undo ${result.journalPath}`);
   }
   return afterwards ? afterwards(target) : EXIT.OK;
