@@ -97,11 +97,7 @@ export class HttpClient {
       if (status === 200 && Number.isSafeInteger(declared) && declared <= length) {
         return { total: declared, head: await this.collect(exchange, 0, declared), headers };
       }
-      const range = await this.rangeOf(exchange, 0, undefined);
-      if (range.end > length) {
-        await exchange.discard();
-        throw new DiskError('EIO', `${this.path}: the server sent bytes ${range.start}-${range.end - 1} when asked for 0-${length - 1}`);
-      }
+      const range = await this.rangeOf(exchange, 0, length, true);
       return { total: range.total, head: await this.collect(exchange, 0, range.end), headers };
     });
     this.pinned = validatorOf(first.headers);
@@ -131,7 +127,7 @@ export class HttpClient {
     for (let failures = 0; at < end; ) {
       try {
         const exchange = await this.send('GET', at, end);
-        await this.rangeOf(exchange, at, end);
+        await this.rangeOf(exchange, at, end, false);
         for await (const chunk of exchange.chunks(end - at)) {
           at += chunk.length;
           failures = 0;
@@ -167,11 +163,12 @@ export class HttpClient {
 
   /**
    * The byte range a response carries, after judging it: a 206 of the pinned version and of the
-   * range asked for. Anything else is refused, its body cancelled, never read.
+   * range asked for (or, `shorter`, of its start up to the end of a smaller object). Anything
+   * else is refused, its body cancelled, never read.
    */
-  private async rangeOf(exchange: Exchange, start: number, end: number | undefined): Promise<ContentRange> {
+  private async rangeOf(exchange: Exchange, start: number, end: number, shorter: boolean): Promise<ContentRange> {
     const { status, statusText, headers } = exchange.response;
-    const asked = `${start}-${(end ?? start + 1) - 1}`;
+    const asked = `${start}-${end - 1}`;
     const refuse = async (err: Error): Promise<never> => {
       await exchange.discard();
       throw err;
@@ -190,7 +187,8 @@ export class HttpClient {
     if (encoding && encoding.toLowerCase() !== 'identity') return refuse(new DiskError('EIO', `${this.path}: the server sent the range encoded (Content-Encoding: ${encoding})`));
     const changed = (this.pinned && versionChange(this.pinned, headers)) || this.sizeChange(range.total);
     if (changed) return refuse(changedWhileReading(this.path, changed));
-    if (range.start !== start || (end !== undefined && range.end !== end)) {
+    const endOk = range.end === end || (shorter && range.end < end && (range.total === undefined || range.end === range.total));
+    if (range.start !== start || !endOk) {
       return refuse(new DiskError('EIO', `${this.path}: the server sent bytes ${range.start}-${range.end - 1} when asked for ${asked}`));
     }
     return range;
