@@ -26,7 +26,7 @@ function comparable(report: CheckReport): object {
   return { ...report, source: { ...report.source, path: '' }, findings: report.findings.map((f) => ({ ...f, fix: undefined })) };
 }
 
-describe.runIf(haveTools('nginx', 'qemu-img'))('disks over HTTP (nginx)', () => {
+describe.runIf(haveTools('nginx', 'qemu-img', 'sgdisk'))('disks over HTTP (nginx)', () => {
   const dir = tempDir('gptdoctor-http-');
   const www = join(dir.path, 'www');
   let nginx: Nginx;
@@ -150,6 +150,25 @@ describe.runIf(haveTools('nginx', 'qemu-img'))('disks over HTTP (nginx)', () => 
     const err = await openDisk(nginx.url('windows.vmdk')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DiskError);
     expect(err).toMatchObject({ code: 'ENOTSUP', message: expect.stringContaining('VMDK descriptor read over HTTP(S)') });
+  });
+
+  it('a differencing VHDX over HTTP needs --parent, which may be a local path or a URL', async () => {
+    // The child fixes the ESP's type over a parent that has it as Basic data (see differencing.test.ts).
+    const base = local['windows-esp-basic.img']!;
+    const fixed = join(dir.path, 'fixed.img');
+    copyFileSync(base, fixed);
+    run('sgdisk', ['--typecode=1:EF00', fixed]);
+    const parent = join(www, 'parent.vhdx');
+    run('qemu-img', ['convert', '-f', 'raw', '-O', 'vhdx', '-o', 'subformat=dynamic', base, parent]);
+    run('/usr/bin/python3', [new URL('../scripts/make-differencing.py', import.meta.url).pathname, 'vhdx', parent, base, fixed, join(www, 'child.avhdx')]);
+    const child = withSecret(nginx.url('child.avhdx'));
+    await expect(checkDisk(child)).rejects.toMatchObject({ code: 'ENOTSUP', message: expect.stringContaining('give the parent with --parent PATH or URL') });
+    for (const given of [parent, withSecret(nginx.url('parent.vhdx'))]) {
+      const report = await checkDisk(child, { parent: given });
+      expect(report.source.format).toBe('vhdx');
+      expect(report.findings.map((f) => f.code)).not.toContain('esp-type');
+      expect(JSON.stringify(report)).not.toContain('S3CRET');
+    }
   });
 
   it('an object replaced while it is being read is ECHANGED (nginx answers the If-Match with 412)', async () => {

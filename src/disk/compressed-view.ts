@@ -12,36 +12,37 @@ export class CompressedView implements BlockSource {
   readonly readOnlyReason: string;
 
   constructor(
-    private readonly inner: BlockSource,
+    /** The disk shown (views.ts looks through to it). */
+    readonly viewed: BlockSource,
     readonly compression: Compression,
   ) {
     this.readOnlyReason = `it is ${compression}-compressed`;
   }
 
   get path(): string {
-    return this.inner.path;
+    return this.viewed.path;
   }
   get format(): SourceFormat {
-    return this.inner.format;
+    return this.viewed.format;
   }
   get size(): number {
-    return this.inner.size;
+    return this.viewed.size;
   }
   get declaredSectorSize(): number | undefined {
-    return this.inner.declaredSectorSize;
+    return this.viewed.declaredSectorSize;
   }
   get physicalSectorSize(): number | undefined {
-    return this.inner.physicalSectorSize;
+    return this.viewed.physicalSectorSize;
   }
   get containerInfo(): Readonly<Record<string, string | number>> {
-    return { ...this.inner.containerInfo, compression: this.compression };
+    return { ...this.viewed.containerInfo, compression: this.compression };
   }
   get bytesRead(): number {
-    return this.inner.bytesRead;
+    return this.viewed.bytesRead;
   }
 
   read(offset: number, length: number): Promise<Uint8Array> {
-    return this.inner.read(offset, length);
+    return this.viewed.read(offset, length);
   }
 
   /** The decompressed copy is a file, so a raw one reads in place; containers inside have no readInto. */
@@ -50,10 +51,10 @@ export class CompressedView implements BlockSource {
   }
 
   async dataRanges(): Promise<Array<[number, number]>> {
-    return sourceRanges(this.inner);
+    return sourceRanges(this.viewed);
   }
 
   close(): Promise<void> {
-    return this.inner.close();
+    return this.viewed.close();
   }
 }

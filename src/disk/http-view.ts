@@ -12,32 +12,33 @@ export class HttpView implements BlockSource {
   readonly readOnlyReason: string;
 
   constructor(
-    private readonly inner: BlockSource,
+    /** The disk shown (views.ts looks through to it). */
+    readonly viewed: BlockSource,
     private readonly remote: HttpSource,
   ) {
-    this.readOnlyReason = inner.readOnlyReason ? `${remote.readOnlyReason} and ${inner.readOnlyReason}` : remote.readOnlyReason;
+    this.readOnlyReason = viewed.readOnlyReason ? `${remote.readOnlyReason} and ${viewed.readOnlyReason}` : remote.readOnlyReason;
   }
 
   get path(): string {
-    return this.inner.path;
+    return this.viewed.path;
   }
   get format(): SourceFormat {
-    return this.inner.format;
+    return this.viewed.format;
   }
   get size(): number {
-    return this.inner.size;
+    return this.viewed.size;
   }
   get declaredSectorSize(): number | undefined {
-    return this.inner.declaredSectorSize;
+    return this.viewed.declaredSectorSize;
   }
   get physicalSectorSize(): number | undefined {
-    return this.inner.physicalSectorSize;
+    return this.viewed.physicalSectorSize;
   }
   get containerInfo(): Readonly<Record<string, string | number>> | undefined {
-    return this.inner.containerInfo;
+    return this.viewed.containerInfo;
   }
   get bytesRead(): number {
-    return this.inner.bytesRead;
+    return this.viewed.bytesRead;
   }
   get requests(): number {
     return this.remote.requests;
@@ -47,14 +48,14 @@ export class HttpView implements BlockSource {
   }
 
   read(offset: number, length: number): Promise<Uint8Array> {
-    return this.inner.read(offset, length);
+    return this.viewed.read(offset, length);
   }
 
   async dataRanges(): Promise<Array<[number, number]>> {
-    return sourceRanges(this.inner);
+    return sourceRanges(this.viewed);
   }
 
   close(): Promise<void> {
-    return this.inner.close();
+    return this.viewed.close();
   }
 }

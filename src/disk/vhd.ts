@@ -1,5 +1,6 @@
 import { DiskError, writableDisk, type BlockSource, type ReadableDisk, type SourceFormat } from './block-source.js';
 import { blockSpans } from './block-spans.js';
+import { throughViews } from './views.js';
 import { readMixed, type ParentOpener } from './differencing.js';
 import { RangeList, sourceRanges, unionRanges, type Range } from './ranges.js';
 
@@ -140,10 +141,11 @@ export class VhdSource implements BlockSource {
     if (!openParent) throw new DiskError('EFORMAT', `${file.path} is a differencing VHD and no way to open its parent was given`);
     const parent = await openParent(await parentPaths(file, layout.header));
     const expected = hex(layout.header.subarray(40, 56));
-    const problem = !(parent instanceof VhdSource)
+    const reader = throughViews(parent); // a parent read over HTTP(S) or decompressed
+    const problem = !(reader instanceof VhdSource)
       ? `it is a ${parent.format} image, not a VHD`
-      : parent.footer.uniqueId !== expected
-        ? `its Unique Id is ${parent.footer.uniqueId}, and the child names ${expected}`
+      : reader.footer.uniqueId !== expected
+        ? `its Unique Id is ${reader.footer.uniqueId}, and the child names ${expected}`
         : parent.size !== footer.currentSize
           ? `it holds ${parent.size} bytes and the child ${footer.currentSize}`
           : undefined;

@@ -5,6 +5,7 @@ import { readMixed, type ParentOpener } from './differencing.js';
 import { overlayReader, replayLog, type LogReplay } from './vhdx-log.js';
 import { vhdxDataRanges } from './vhdx-ranges.js';
 import { logFieldsProblem } from './vhdx-rules.js';
+import { throughViews } from './views.js';
 import { KiB, MiB, REGION_BAT, REGION_METADATA, SB_PRESENT, BLOCK, type VhdxHeader, view, vhdxChecksum, decodeVhdxHeader, currentHeader, type Geometry, regionTable, readMetadata, type Reader } from './vhdx-format.js';
 
 export { vhdxChecksum } from './vhdx-format.js';
@@ -252,7 +253,8 @@ function randomGuidBytes(): Uint8Array {
  * same virtual size and logical sector size. Any write to a parent changes its DataWriteGuid,
  * which is how a stale chain is caught.
  */
-function parentMismatch(parent: BlockSource, locator: Map<string, string>, geometry: Geometry): string | undefined {
+function parentMismatch(opened: BlockSource, locator: Map<string, string>, geometry: Geometry): string | undefined {
+  const parent = throughViews(opened); // a parent read over HTTP(S) or decompressed
   if (!(parent instanceof VhdxSource)) return `it is a ${parent.format} image, not a VHDX`;
   const norm = (g: string | undefined): string => (g ?? '').replace(/[{}]/g, '').toUpperCase();
   const linkages = [norm(locator.get('parent_linkage')), norm(locator.get('parent_linkage2'))].filter((g) => g && g !== ZERO_GUID);

@@ -9,6 +9,7 @@ import { MAX_DESCRIPTOR_BYTES, parseVmdkDescriptor, type ExtentLine, type VmdkDe
 import { isSeSparseExtent, SeSparseExtent } from './vmdk-sesparse.js';
 import { isSparseExtent, SparseExtent, type Grain } from './vmdk-sparse.js';
 import { intersectRanges, RangeList, sourceRanges, unionRanges, type Range } from './ranges.js';
+import { throughViews } from './views.js';
 
 /**
  * VMDK, read-only: every hosted layout (monolithicSparse, streamOptimized, monolithicFlat,
@@ -127,7 +128,8 @@ export class VmdkSource implements BlockSource {
     if (descriptor.parentCid) {
       if (!descriptor.parentFileNameHint) fail(`this VMDK is a snapshot (parentCID ${descriptor.parentCid}) but names no parent file`);
       parent = await openParent([descriptor.parentFileNameHint!]);
-      const parentCid = parent instanceof VmdkSource ? parent.cid : undefined;
+      const reader = throughViews(parent); // a parent read over HTTP(S) or decompressed
+      const parentCid = reader instanceof VmdkSource ? reader.cid : undefined;
       if (parentCid !== descriptor.parentCid) {
         await parent.close();
         fail(
