@@ -42,12 +42,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
         'When the primary copy is damaged the table comes from the backup, and the output says so.\n' +
         'The sector size is found by looking for a valid header at 512, 4096, 1024 and 2048 bytes.',
     )
-    .argument('<disk>', 'disk image (raw, gzip-compressed, VHD, VHDX, qcow2 or VMDK) or device')
+    .argument('<disk>', 'disk image (raw, gzip-compressed, VHD, VHDX, qcow2 or VMDK), device, or http(s):// URL (read by byte ranges)')
     .option('--json', 'print one JSON object (see README: JSON output)')
     .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
     .option('--hexdump', 'also show the raw MBR and header sectors with the decoded fields beside them')
     .option('--parent <path>', 'the parent of a differencing VHD/VHDX or VMDK snapshot, when it is not where the child says')
-    .addHelpText('after', '\nExamples:\n  gptdoctor inspect disk.img\n  gptdoctor inspect --hexdump evidence.img\n  gptdoctor inspect --json disk.img | jq .partitions\n  gptdoctor inspect --sector-size 4096 4kn.img\n\nExit status: 0 a valid GPT was found, 1 no valid GPT, 2 could not read the disk.')
+    .addHelpText('after', '\nExamples:\n  gptdoctor inspect disk.img\n  gptdoctor inspect --hexdump evidence.img\n  gptdoctor inspect --json disk.img | jq .partitions\n  gptdoctor inspect --sector-size 4096 4kn.img\n  gptdoctor inspect \'https://bucket.s3.amazonaws.com/disk.vhd?X-Amz-Signature=…\'   (the query is never printed)\n\nExit status: 0 a valid GPT was found, 1 no valid GPT, 2 could not read the disk.')
     .action(run(async (opts: { json?: boolean; sectorSize?: string; hexdump?: boolean }, disk = '') => (await import('./inspect.js')).runInspect(disk, opts)));
 
   program
@@ -60,7 +60,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         'volume holding \\EFI\\…\\*.efi) even when its type GUID is wrong. Reports what is on the disk;\n' +
         'nothing is written. Each fixable finding comes with the gptdoctor command that fixes it.',
     )
-    .argument('<disk>', 'disk image or device')
+    .argument('<disk>', 'disk image, device or http(s):// URL')
     .option('--json', 'print one JSON object: { source, profile, ok, findings, partitions }')
     .option('--profile <name>', 'auto (default: Windows rules only on disks with Windows boot evidence), windows, uefi or structure', 'auto')
     .option('--fail-on <severity>', 'exit 1 on errors only (default) or on warnings too', 'error')
@@ -68,7 +68,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--parent <path>', 'the parent of a differencing VHD/VHDX or VMDK snapshot, when it is not where the child says')
     .addHelpText(
       'after',
-      '\nExamples:\n  gptdoctor check disk.img\n  gptdoctor check --profile windows --json disk.img\n  gptdoctor check --fail-on warning /dev/sdb\n  gptdoctor check snapshot.avhdx --parent /mnt/vms/base.vhdx\n\n' +
+      '\nExamples:\n  gptdoctor check disk.img\n  gptdoctor check --profile windows --json disk.img\n  gptdoctor check --fail-on warning /dev/sdb\n  gptdoctor check snapshot.avhdx --parent /mnt/vms/base.vhdx\n  gptdoctor check \'https://account.blob.core.windows.net/vhds/disk.vhd?sv=…&sig=…\'\n\n' +
         'Exit status: 0 no error finding, 1 at least one error (or warning with --fail-on warning), 2 could not run.',
     )
     .action(run(async (opts: { json?: boolean }, disk = '') => (await import('./check.js')).runCheck(disk, opts)));
@@ -84,7 +84,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         'image it names the images that share a disk GUID, MBR disk signature or partition GUID\n' +
         '(copied VM disks: Windows takes all but one of them offline).',
     )
-    .argument('[paths...]', 'image files, URLs, directories or glob patterns')
+    .argument('[paths...]', 'image files, directories, glob patterns or http(s):// URLs')
     .option('--from-file <file>', 'also scan the paths or URLs listed in FILE, one per line (- reads stdin; # starts a comment)')
     .option('--shard <k/n>', 'scan only the K-th of N equal slices of the list (K from 1): for batch engines that split a library')
     .option('--json', 'print one check report per line (JSON Lines)')
@@ -128,7 +128,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           '`set id=` and `gpt attributes=`, or sgdisk -t/-A/-c, but planned, journaled and verified:\n' +
           'an undo file keeps every original byte (`gptdoctor undo FILE`).',
       )
-      .argument('<disk>', 'disk image or device')
+      .argument('<disk>', 'disk image or device (a URL only with --output)')
       .argument('[partition]', '1-based entry number, as gdisk and check show it (not with --new-guids)')
       .option('--type <type>', 'GUID, gdisk code (EF00, 0C01, 0700, 2700, 8300…) or name (esp, msr, basic, recovery, linux…)')
       .option('--attributes <attrs>', 'full value like diskpart (0x8000000000000001) or edits (+no-drive-letter,-hidden,+required,+63)')
@@ -154,7 +154,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           'Windows or UEFI rules apply, the ESP/MSR type and attribute fixes check proposed. The disk GUID\n' +
           'and partition GUIDs never change. Planned, journaled and verified like set.',
       )
-      .argument('<disk>', 'disk image or device')
+      .argument('<disk>', 'disk image or device (a URL only with --output)')
       .option('--profile <name>', 'auto, windows, uefi or structure (structure: never touch entries)', 'auto')
       .option('--keep-hybrid', 'keep the extra records of a hybrid MBR')
       .option('--replace-mbr', 'overwrite an MBR that holds real partitions (when the GPT is the table in use)'),
@@ -192,7 +192,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           'tables written for another sector size), and entry arrays that survived without a header.\n' +
           'Ranks the tables it could restore, with the evidence for each. Read-only unless --apply.',
       )
-      .argument('<disk>', 'disk image or device')
+      .argument('<disk>', 'disk image, device or http(s):// URL (with --apply, a URL only with --output)')
       .option('--apply <n>', 'write candidate n through the write protocol (undo file, verify)')
       .option('--replace-table', 'let --apply write over a valid GPT, or write a table outlined from filesystems alone')
       .option('--replace-mbr', 'let --apply write over an MBR that holds partitions'),
