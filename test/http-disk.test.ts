@@ -97,6 +97,9 @@ describe.runIf(haveTools('nginx', 'qemu-img', 'sgdisk'))('disks over HTTP (nginx
     expect(remote.status).toBe(1); // esp-type is an error
     const codes = (out: string): string[] => (JSON.parse(out) as CheckReport).findings.map((f) => `${f.severity} ${f.code}: ${f.message}`);
     expect(codes(remote.stdout)).toEqual(codes(file.stdout));
+    // A URL cannot be written in place: its fix lines write a local copy named after the object.
+    const espType = (JSON.parse(remote.stdout) as CheckReport).findings.find((f) => f.code === 'esp-type')!;
+    expect(espType.fix).toBe(`gptdoctor set ${nginx.url('windows-esp-basic.img')} 1 --type esp --output windows-esp-basic-fixed.img`);
     const outputs = [
       remote,
       gptdoctor(['check', url]),

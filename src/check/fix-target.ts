@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { differencingChildren } from '../disk/children.js';
 import { whyNotInPlace } from '../disk/in-place.js';
+import { isHttpUrl, urlFileName } from '../disk/url-redact.js';
 import { arraySectors } from '../gpt/header.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 
@@ -29,9 +30,13 @@ export async function copyTarget(g: LoadedGpt, diskArg: string): Promise<string 
   return undefined;
 }
 
-/** `disk.img.gz` → `disk-fixed.img`, `vm.qcow2` → `vm-fixed.img`; `-2`, `-3`… when taken. */
+/**
+ * `disk.img.gz` → `disk-fixed.img`, `vm.qcow2` → `vm-fixed.img`; `-2`, `-3`… when taken. A URL's
+ * copy is a local file named after the last part of its path (`https://host/vms/disk.vhd?sig=…` →
+ * `disk-fixed.img` here): `--output` writes only local files.
+ */
 export function copyName(diskArg: string, exists: (path: string) => boolean = existsSync): string {
-  const stem = diskArg
+  const stem = (isHttpUrl(diskArg) ? urlFileName(diskArg) : diskArg)
     .replace(/\.(gz|gzip|xz|zst|zstd|bz2)$/i, '')
     .replace(/\.(img|raw|bin|dd|iso|vhdx?|avhdx?|qcow2?|vmdk)$/i, '');
   for (let n = 1; ; n++) {

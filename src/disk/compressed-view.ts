@@ -47,7 +47,7 @@ export class CompressedView implements BlockSource {
 
   /** The decompressed copy is a file, so a raw one reads in place; containers inside have no readInto. */
   get readInto(): BlockSource['readInto'] {
-    return this.inner.readInto?.bind(this.inner);
+    return this.viewed.readInto?.bind(this.viewed);
   }
 
   async dataRanges(): Promise<Array<[number, number]>> {
