@@ -105,7 +105,11 @@ export class VhdSource implements BlockSource {
     return this.footer.cylinders * this.footer.heads * this.footer.sectorsPerTrack * 512;
   }
 
-  /** Windows reads Current Size, Virtual PC and some qemu versions the CHS product: show both. */
+  /**
+   * Windows reads Current Size, Virtual PC and some qemu versions the CHS product: show both. The
+   * file's length beside them, because Azure takes a fixed VHD only when it is Current Size plus
+   * the 512-byte footer, exactly.
+   */
   get containerInfo(): Record<string, string | number> {
     return {
       type: this.parent ? 'differencing' : this.bat ? 'dynamic' : 'fixed',
@@ -113,6 +117,7 @@ export class VhdSource implements BlockSource {
       creator: this.footer.creatorApp.replace(/\0/g, ''),
       currentSize: this.footer.currentSize,
       chsSize: this.chsSize,
+      fileSize: this.file.size,
     };
   }
 
