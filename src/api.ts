@@ -4,7 +4,7 @@ import { displayPath } from './disk/url-redact.js';
 import { loadGpt, type LoadOptions } from './read/load-gpt.js';
 import { inspectReport, type InspectReport } from './report/inspect-report.js';
 import { checkLoaded, type CheckReport } from './report/check-report.js';
-import type { Profile } from './check/finding.js';
+import type { CloudTarget, Profile } from './check/finding.js';
 
 /**
  * How to open a disk named by path (or http(s):// URL): `parent` is a differencing VHD/VHDX's
@@ -32,6 +32,8 @@ export async function inspectDisk(disk: string | BlockSource, options: LoadOptio
 
 export interface CheckOptions extends LoadOptions, DiskOptions {
   profile?: Profile;
+  /** Also pre-flight the image for this cloud's import (`check --target`). */
+  target?: CloudTarget;
 }
 
 /**
@@ -40,6 +42,6 @@ export interface CheckOptions extends LoadOptions, DiskOptions {
  */
 export async function checkDisk(disk: string | BlockSource, options: CheckOptions = {}): Promise<CheckReport> {
   const run = async (source: BlockSource): Promise<CheckReport> =>
-    checkLoaded(await loadGpt(source, options), typeof disk === 'string' ? displayPath(disk) : source.path, options.profile ?? 'auto');
+    checkLoaded(await loadGpt(source, options), typeof disk === 'string' ? displayPath(disk) : source.path, options.profile ?? 'auto', options.target);
   return typeof disk === 'string' ? withDisk(disk, run, options) : run(disk);
 }

@@ -1,5 +1,7 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
-import { FINDING_CODES, SEVERITY_RANK, fixCommand, shellQuote, type Finding, type Profile } from './finding.js';
+import { FINDING_CODES, SEVERITY_RANK, fixCommand, shellQuote, type CloudTarget, type Finding, type Profile } from './finding.js';
+import { readCloudFacts } from './cloud-facts.js';
+import { cloudFindings } from './cloud-rules.js';
 import { copyTarget } from './fix-target.js';
 import { addServicingFacts, partitionFacts, type PartitionFacts } from './partition-facts.js';
 import { structureFindings } from './structure.js';
@@ -22,6 +24,8 @@ export interface CheckResult {
   facts: PartitionFacts[];
   /** On an MBR disk read with content rules: its partitions and boot files, as the MBR2GPT and BCD rules read them. */
   mbr?: MbrSystem;
+  /** The cloud whose import rules ran as well (`--target`). */
+  target?: CloudTarget;
 }
 
 /**
@@ -29,12 +33,14 @@ export interface CheckResult {
  * it goes into the `fix` command lines. report/check-report.ts turns the result into the JSON
  * contract of `check --json`.
  */
-export async function runChecks(g: LoadedGpt, diskArg: string, profile: Profile = 'auto'): Promise<CheckResult> {
+export async function runChecks(g: LoadedGpt, diskArg: string, profile: Profile = 'auto', target?: CloudTarget): Promise<CheckResult> {
   const fix = fixCommand(diskArg);
   const findings = structureFindings(g, fix);
-  const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' });
+  // A cloud target judges what the partitions hold (ESPs, systems, encryption) under any profile.
+  const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' || target !== undefined });
   // An MBR disk has no GPT partitions to judge, but a Windows one can be judged for MBR2GPT.
-  const mbr = profile !== 'structure' && profile !== 'uefi' && isMbrOnlyDisk(g) ? await readMbrSystem(g, espSizeFor(g.sectorSize)) : undefined;
+  const readMbr = target !== undefined || (profile !== 'structure' && profile !== 'uefi');
+  const mbr = readMbr && isMbrOnlyDisk(g) ? await readMbrSystem(g, espSizeFor(g.sectorSize)) : undefined;
   let applied: Exclude<Profile, 'auto'> = profile === 'auto' ? 'structure' : profile;
   if (profile === 'auto') {
     if (hasWindowsEvidence(facts) || (mbr && hasMbrWindowsEvidence(mbr))) applied = 'windows';
@@ -45,8 +51,9 @@ export async function runChecks(g: LoadedGpt, diskArg: string, profile: Profile 
   if (applied !== 'structure' && g.table !== 'none') findings.push(...uefiFindings(facts, fix, applied === 'windows'));
   if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix), ...servicingFindings(g, facts), ...bcdFindings(g, facts));
   await redirectFixesToCopy(g, diskArg, findings);
+  if (target) findings.push(...cloudFindings(target, await readCloudFacts(g, facts, mbr, findings), diskArg));
   sortFindings(findings);
-  return { profile, profileApplied: applied, findings, facts, ...(mbr ? { mbr } : {}) };
+  return { profile, profileApplied: applied, findings, facts, ...(mbr ? { mbr } : {}), ...(target ? { target } : {}) };
 }
 
 /**

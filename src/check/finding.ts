@@ -75,12 +75,27 @@ export const FINDING_CODES = [
   // MBR disks that show Windows: what mbr2gpt /validate would say
   'mbr2gpt-blocked',
   'mbr2gpt-ready',
+  // cloud import pre-flight (--target, cloud-rules.ts): Azure's VHD upload, AWS VM Import/Export
+  'azure-format',
+  'azure-file-size',
+  'azure-size-unaligned',
+  'azure-size-limit',
+  'azure-generation',
+  'aws-format',
+  'aws-encrypted',
+  'aws-dual-boot',
+  'aws-size-limit',
+  'aws-boot-mode',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
 
 export type Profile = 'auto' | 'windows' | 'uefi' | 'structure';
 export const PROFILES: readonly Profile[] = ['auto', 'windows', 'uefi', 'structure'];
+
+/** A cloud whose image import `check --target` pre-flights (cloud-rules.ts), on top of the profile's rules. */
+export type CloudTarget = 'azure' | 'aws';
+export const CLOUD_TARGETS: readonly CloudTarget[] = ['azure', 'aws'];
 
 export const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 

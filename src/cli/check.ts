@@ -1,6 +1,6 @@
 import { checkDisk } from '../api.js';
 import { findingsExitCode } from '../check/check.js';
-import { PROFILES, type Profile } from '../check/finding.js';
+import { CLOUD_TARGETS, PROFILES, type CloudTarget, type Profile } from '../check/finding.js';
 import { UsageError, parseSectorSize } from './errors.js';
 import { cliOpenOptions } from './progress.js';
 import { renderCheck } from './render-check.js';
@@ -11,12 +11,20 @@ export interface CheckCliOptions {
   sectorSize?: string;
   failOn?: string;
   parent?: string;
+  target?: string;
 }
 
 export function parseProfile(value: string | undefined): Profile {
   const profile = (value ?? 'auto') as Profile;
   if (!PROFILES.includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')} (got ${value})`);
   return profile;
+}
+
+/** `--target azure|aws`, or none. */
+export function parseTarget(value: string | undefined): CloudTarget | undefined {
+  if (value === undefined) return undefined;
+  if (!CLOUD_TARGETS.includes(value as CloudTarget)) throw new UsageError(`--target must be one of ${CLOUD_TARGETS.join(', ')} (got ${value})`);
+  return value as CloudTarget;
 }
 
 export function parseFailOn(value: string | undefined): 'error' | 'warning' {
@@ -29,7 +37,8 @@ export async function runCheck(disk: string, options: CheckCliOptions): Promise<
   const profile = parseProfile(options.profile);
   const failOn = parseFailOn(options.failOn);
   const sectorSize = parseSectorSize(options.sectorSize);
-  const report = await checkDisk(disk, { profile, ...(sectorSize !== undefined ? { sectorSize } : {}), ...cliOpenOptions(options.parent) });
+  const target = parseTarget(options.target);
+  const report = await checkDisk(disk, { profile, ...(target ? { target } : {}), ...(sectorSize !== undefined ? { sectorSize } : {}), ...cliOpenOptions(options.parent) });
   process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderCheck(report) + '\n');
   return findingsExitCode(report.findings, failOn);
 }

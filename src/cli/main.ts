@@ -9,6 +9,18 @@ const VERSION =
     ? __GPTDOCTOR_VERSION__
     : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** What `check --target` judges, so that --help teaches it without the README. */
+const CLOUD_HELP =
+  'Cloud import pre-flight (--target), on top of the profile\'s rules; each is a finding (README: Finding codes):\n' +
+  '  azure  Azure uploads only a fixed VHD whose virtual size is a whole number of MiB and whose file is\n' +
+  '         that size plus the 512-byte footer (azure-format, azure-size-unaligned, azure-file-size);\n' +
+  '         20 MiB to 32,767 GiB, an OS disk at most 4,095 GiB (azure-size-limit); Generation 1 boots\n' +
+  '         MBR by BIOS, Generation 2 GPT by UEFI (azure-generation says which the disk can be).\n' +
+  '         Convert: qemu-img convert -f FORMAT -O vpc -o subformat=fixed,force_size IN OUT.vhd\n' +
+  '  aws    VM Import/Export takes raw, VHD/VHDX (fixed or dynamic) and stream-optimized VMDK (aws-format),\n' +
+  '         no encrypted volume, BitLocker or LUKS (aws-encrypted), no dual boot (aws-dual-boot); GPT with\n' +
+  '         an ESP imports in UEFI boot mode, MBR in Legacy BIOS (aws-boot-mode); EBS\'s 16 TiB (aws-size-limit).\n\n';
+
 /**
  * The command line. Each command's module is imported only when that command runs, so
  * `gptdoctor --version` costs little more than starting Node.
@@ -66,9 +78,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--fail-on <severity>', 'exit 1 on errors only (default) or on warnings too', 'error')
     .option('--sector-size <bytes>', 'force the logical sector size (512, 1024, 2048 or 4096)')
     .option('--parent <path>', 'the parent of a differencing VHD/VHDX or VMDK snapshot, when it is not where the child says')
+    .option('--target <cloud>', 'also pre-flight the image for a cloud import: azure (VHD upload) or aws (VM Import/Export)')
     .addHelpText(
       'after',
-      '\nExamples:\n  gptdoctor check disk.img\n  gptdoctor check --profile windows --json disk.img\n  gptdoctor check --fail-on warning /dev/sdb\n  gptdoctor check snapshot.avhdx --parent /mnt/vms/base.vhdx\n  gptdoctor check \'https://account.blob.core.windows.net/vhds/disk.vhd?sv=…&sig=…\'\n\n' +
+      '\nExamples:\n  gptdoctor check disk.img\n  gptdoctor check --profile windows --json disk.img\n  gptdoctor check --fail-on warning /dev/sdb\n  gptdoctor check snapshot.avhdx --parent /mnt/vms/base.vhdx\n  gptdoctor check \'https://account.blob.core.windows.net/vhds/disk.vhd?sv=…&sig=…\'\n  gptdoctor check --target azure vm.vhd\n  gptdoctor check --target aws --json vm.vmdk\n\n' +
+        CLOUD_HELP +
         'Exit status: 0 no error finding, 1 at least one error (or warning with --fail-on warning), 2 could not run.',
     )
     .action(run(async (opts: { json?: boolean }, disk = '') => (await import('./check.js')).runCheck(disk, opts)));
@@ -93,6 +107,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--profile <name>', 'auto, windows, uefi or structure', 'auto')
     .option('--fail-on <severity>', 'error (default) or warning', 'error')
     .option('--sector-size <bytes>', 'force the logical sector size for every image')
+    .option('--target <cloud>', 'also pre-flight every image for a cloud import: azure or aws (see check --help)')
     .addHelpText(
       'after',
       "\nExamples:\n  gptdoctor scan images/\n  gptdoctor scan --json 'golden/**/*.img' > report.jsonl\n  gptdoctor scan --profile windows --fail-on warning a.img b.vhdx\n" +

@@ -4,6 +4,7 @@ import { colorizer, formatBytes } from './format.js';
 
 const HEADINGS: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
 const COLORS = { error: 'red', warning: 'yellow', info: 'cyan' } as const;
+const CLOUDS = { azure: { name: 'Azure', importer: 'VHD upload' }, aws: { name: 'AWS', importer: 'VM Import/Export' } } as const;
 
 /** Human view of `check`: findings grouped by severity, each with its fix, then a one-line verdict. */
 export function renderCheck(r: CheckReport, stream: NodeJS.WriteStream = process.stdout): string {
@@ -13,7 +14,7 @@ export function renderCheck(r: CheckReport, stream: NodeJS.WriteStream = process
   // An MBR disk has no GPT partitions; "0 partitions" would say it is empty.
   const table = r.findings.some((f) => f.code === 'mbr-disk') ? 'MBR-partitioned (no GPT)' : `${count} partition${count === 1 ? '' : 's'}`;
   const lines = [
-    `${s.path}: ${formatBytes(s.size)}, ${s.sectorSize}-byte sectors, ${table}, rules: ${r.profileApplied}${r.profile === 'auto' ? ' (auto)' : ''}`,
+    `${s.path}: ${formatBytes(s.size)}, ${s.sectorSize}-byte sectors, ${table}, rules: ${r.profileApplied}${r.profile === 'auto' ? ' (auto)' : ''}${r.target ? `, target: ${CLOUDS[r.target].name} (${CLOUDS[r.target].importer})` : ''}`,
   ];
   for (const severity of ['error', 'warning', 'info'] as const) {
     const group = r.findings.filter((f) => f.severity === severity);
@@ -55,7 +56,9 @@ export function verdict(r: CheckReport, paint: ReturnType<typeof colorizer> = (_
     ? 'it was read with the wrong sector size.'
     : errorCodes.every((c) => c === 'mbr2gpt-blocked')
       ? 'mbr2gpt cannot convert this disk as it is.'
-      : 'this disk needs repair.';
+      : r.target && errorCodes.every((c) => c.startsWith(`${r.target}-`))
+        ? `the image is not ready for ${CLOUDS[r.target].name} import.`
+        : 'this disk needs repair.';
   if (errors) return paint('red', `✗ ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}: ${why}`);
   if (warnings) return paint('yellow', `! no errors, ${warnings} warning${warnings > 1 ? 's' : ''}.`);
   return paint('green', '✓ no problems found.');

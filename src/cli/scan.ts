@@ -1,5 +1,5 @@
 import { EXIT, parseSectorSize, UsageError } from './errors.js';
-import { parseFailOn, parseProfile } from './check.js';
+import { parseFailOn, parseProfile, parseTarget } from './check.js';
 import { expandPaths, type SkippedEntry } from '../scan/expand-paths.js';
 import type { ImagePart } from '../scan/image-parts.js';
 import { DEFAULT_JOBS_PER_HOST, scanDisks, type ScanResult } from '../scan/scan.js';
@@ -25,6 +25,7 @@ export interface ScanCliOptions {
   profile?: string;
   failOn?: string;
   sectorSize?: string;
+  target?: string;
 }
 
 type Outcome = 'ok' | 'warnings' | 'errors' | 'unreadable' | 'not-disk';
@@ -39,6 +40,7 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   const profile = parseProfile(options.profile);
   const failOn = parseFailOn(options.failOn);
   const sectorSize = parseSectorSize(options.sectorSize);
+  const target = parseTarget(options.target);
   const jobs = parseJobs('--jobs', options.jobs, 8);
   const jobsPerHost = parseJobs('--jobs-per-host', options.jobsPerHost, DEFAULT_JOBS_PER_HOST);
   const shard = parseShard(options.shard);
@@ -67,7 +69,7 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   const onInterrupt = (): void => void (interrupted = true);
   process.once('SIGINT', onInterrupt);
   let lastTurn = Date.now();
-  for await (const result of scanDisks(paths, { profile, jobs, jobsPerHost, ...(sectorSize !== undefined ? { sectorSize } : {}) })) {
+  for await (const result of scanDisks(paths, { profile, jobs, jobsPerHost, ...(target ? { target } : {}), ...(sectorSize !== undefined ? { sectorSize } : {}) })) {
     // Reads are synchronous under promises, so a scan runs on microtasks alone: give the event
     // loop a turn now and then, or a SIGINT would be seen only when the scan is over.
     if (Date.now() - lastTurn > 50) {

@@ -1,6 +1,6 @@
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { runChecks } from '../check/check.js';
-import type { Finding, Profile } from '../check/finding.js';
+import type { CloudTarget, Finding, Profile } from '../check/finding.js';
 import type { PartitionFacts } from '../check/partition-facts.js';
 import { ZERO_GUID } from '../gpt/guid.js';
 import { hex32 } from '../gpt/le.js';
@@ -15,6 +15,8 @@ export interface CheckReport {
   profile: Profile;
   /** The rule sets that ran: `auto` picks windows, uefi or structure from what the disk holds. */
   profileApplied: Exclude<Profile, 'auto'>;
+  /** The cloud whose import rules ran too (`--target`); absent without one. */
+  target?: CloudTarget;
   /** No error-severity finding. */
   ok: boolean;
   findings: Finding[];
@@ -40,13 +42,14 @@ export interface IdentityReport {
  * Runs the rules of a profile over a loaded disk and reports them as `check --json` prints them.
  * `diskArg` is how the user named the disk; it goes into the `fix` command lines.
  */
-export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profile = 'auto'): Promise<CheckReport> {
-  const { profileApplied, findings, facts } = await runChecks(g, diskArg, profile);
+export async function checkLoaded(g: LoadedGpt, diskArg: string, profile: Profile = 'auto', target?: CloudTarget): Promise<CheckReport> {
+  const { profileApplied, findings, facts } = await runChecks(g, diskArg, profile, target);
   const report: CheckReport = {
     source: sourceReport(g.source, g),
     identity: identityReport(g),
     profile,
     profileApplied,
+    ...(target ? { target } : {}),
     ok: !findings.some((f) => f.severity === 'error'),
     findings,
     partitions: [],
