@@ -7,7 +7,7 @@ import { crc32 } from '../src/gpt/crc32.js';
 import { loadGpt } from '../src/read/load-gpt.js';
 import { findingsExitCode } from '../src/check/check.js';
 import { partitionCount } from '../src/report/check-report.js';
-import { FINDING_CODES } from '../src/check/finding.js';
+import { FINDING_CODES, type CloudTarget } from '../src/check/finding.js';
 import { fixtureBytes, manifest, memory } from './helpers/images.js';
 import { fromGptdoctor, fromSfdisk, sfdiskIndex, type SfdiskTable } from './helpers/sfdisk.js';
 import { haveTools, tempDir } from './helpers/tools.js';
@@ -72,7 +72,26 @@ const EXPECTED: Record<string, { codes: string[]; profile: 'windows' | 'uefi' | 
   'out-of-range': { profile: 'structure', codes: ['partition-out-of-range:error', 'partition-misaligned:warning'] },
   'in-table-area': { profile: 'structure', codes: ['partition-in-table-area:error', 'partition-out-of-range:error', 'partition-misaligned:warning'] },
   'entry-size-256': { profile: 'structure', codes: ['entry-size-unusual:warning'] },
+  // scripts/make-cloud-images.sh
+  'dual-boot': { profile: 'windows', codes: ['esp-too-small:warning', 'os-low-space:info'] },
+  'linux-luks': { profile: 'uefi', codes: [] },
 };
+
+/**
+ * The cloud findings of `check --target` on committed fixtures, which are read here from memory (a
+ * raw disk to the rules). The container cases (VHD, VHDX, sizes) are test/cloud-rules.test.ts's.
+ */
+const TARGETED: Array<{ name: string; target: CloudTarget; codes: string[] }> = [
+  { name: 'windows', target: 'azure', codes: ['azure-format:error', 'azure-generation:info'] },
+  { name: 'windows', target: 'aws', codes: ['aws-boot-mode:info'] },
+  { name: 'linux', target: 'azure', codes: ['azure-format:error', 'azure-generation:info'] },
+  { name: 'dual-boot', target: 'aws', codes: ['aws-dual-boot:error', 'aws-boot-mode:info'] },
+  { name: 'linux-luks', target: 'aws', codes: ['aws-encrypted:error', 'aws-boot-mode:info'] },
+  { name: 'windows-recovery-bitlocker', target: 'aws', codes: ['aws-encrypted:error', 'aws-boot-mode:info'] },
+  { name: 'zeros', target: 'azure', codes: ['azure-format:error', 'azure-size-limit:error', 'azure-generation:info'] },
+  { name: 'mbr-only', target: 'aws', codes: ['aws-boot-mode:warning'] },
+];
+const isCloudCode = (code: string): boolean => /^(azure|aws)-/.test(code);
 
 const fixtures = Object.entries(manifest());
 
@@ -116,6 +135,15 @@ describe('committed fixtures', () => {
     for (const f of report.findings) expect(f.message.length).toBeGreaterThan(20);
   });
 
+  it.each(TARGETED)('$name with --target $target: exactly the expected cloud findings, and the rest unchanged', async ({ name, target, codes }) => {
+    const plain = await checkDisk(memory(fixtureBytes(name), false, `${name}.img`));
+    const report = await checkDisk(memory(fixtureBytes(name), false, `${name}.img`), { target });
+    expect(report.target).toBe(target);
+    expect(report.findings.filter((f) => isCloudCode(f.code)).map((f) => `${f.code}:${f.severity}`).sort()).toEqual([...codes].sort());
+    expect(report.findings.filter((f) => !isCloudCode(f.code))).toEqual(plain.findings);
+    expect(findingsExitCode(report.findings)).toBe(codes.some((c) => c.endsWith(':error')) || !plain.ok ? 1 : 0);
+  });
+
   it('the flagship cases carry a fix line', async () => {
     const fixes: Record<string, string> = {
       'windows-esp-basic': 'gptdoctor set disk.img 1 --type esp',
@@ -145,9 +173,10 @@ describe('committed fixtures', () => {
   it('covers every finding code with at least one fixture or case', () => {
     // Codes whose disks are built by the test that checks them, from sgdisk layouts, rather than stored:
     // sector-size-mismatch (the case below), array-small and array-in-usable-range (outside-images.test.ts);
-    // disk-guid-collision and partition-guid-collision are across images, from copies made by test/scan-collisions.test.ts.
-    const builtByTheirTests = ['sector-size-mismatch', 'array-small', 'array-in-usable-range', 'disk-guid-collision', 'partition-guid-collision'];
-    const covered = new Set([...Object.values(EXPECTED).flatMap((e) => e.codes.map((c) => c.split(':')[0])), ...builtByTheirTests]);
+    // disk-guid-collision and partition-guid-collision are across images, from copies made by test/scan-collisions.test.ts;
+    // the container cloud findings come from qemu-img conversions in test/cloud-rules.test.ts (and synthetic facts for 16 TiB).
+    const builtByTheirTests = ['sector-size-mismatch', 'array-small', 'array-in-usable-range', 'disk-guid-collision', 'partition-guid-collision', 'azure-file-size', 'azure-size-unaligned', 'aws-format', 'aws-size-limit'];
+    const covered = new Set([...[...Object.values(EXPECTED), ...TARGETED].flatMap((e) => e.codes.map((c) => c.split(':')[0])), ...builtByTheirTests]);
     expect([...FINDING_CODES].filter((c) => !covered.has(c))).toEqual([]);
   });
 

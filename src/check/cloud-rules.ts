@@ -177,7 +177,7 @@ export function awsFindings(facts: CloudFacts, disk: string): Finding[] {
     out.push({ code: 'aws-encrypted', severity: 'error', partition: e.partition, message: `${e.label} holds a ${e.kind === 'bitlocker' ? 'BitLocker (-FVE-FS-)' : 'LUKS'} volume: VM Import/Export does not import VMs with encrypted volumes; ${decrypt}` });
   }
   if (facts.systems.length > 1) {
-    const list = facts.systems.map((s) => `${s.os} on ${s.label} (${s.evidence})`).join(', ');
+    const list = facts.systems.map((s) => `${s.os} on ${s.label}: ${s.evidence}`).join('; ');
     out.push({ code: 'aws-dual-boot', severity: 'error', message: `${facts.systems.length} operating systems on one disk: ${list}. VM Import/Export does not import dual-boot configurations: import a disk that holds one of them (remove the other's partitions from a copy, or move them to a second disk)` });
   }
   const size = facts.container.virtualSize;
