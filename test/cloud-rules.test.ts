@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDisk } from '../src/api.js';
 import { hasGrubBootCode } from '../src/check/cloud-facts.js';
 import { awsFindings, azureFindings, AZURE_DISK_MAX, AZURE_OS_DISK_MAX, EBS_VOLUME_MAX, type CloudFacts } from '../src/check/cloud-rules.js';
-import type { Finding } from '../src/check/finding.js';
+import { FINDING_CODES, type Finding } from '../src/check/finding.js';
 import type { ContainerFacts } from '../src/read/container-facts.js';
 import type { CheckReport } from '../src/report/check-report.js';
 import { gptdoctor } from './helpers/cli.js';
@@ -185,6 +185,18 @@ describe('AWS rules on facts', () => {
     expect(limits(EBS_VOLUME_MAX)).toEqual([]);
     expect(limits(EBS_VOLUME_MAX + MiB)).toEqual(['aws-size-limit:warning']);
     expect(limits(3 * TiB, { table: 'mbr', esps: [] })).toEqual(['aws-size-limit:warning']);
+  });
+});
+
+describe('the documentation', () => {
+  it('has a row for every cloud code in the README\'s Cloud import table, and check --help names each', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Cloud import (`--target`)'), readme.indexOf('## JSON output'));
+    const cloud = FINDING_CODES.filter((c) => /^(azure|aws)-/.test(c));
+    expect(cloud).toHaveLength(10);
+    for (const code of cloud) expect(section, code).toContain(`| \`${code}\` |`);
+    const help = gptdoctor(['check', '--help']).stdout;
+    for (const code of cloud) expect(help, code).toContain(code);
   });
 });
 

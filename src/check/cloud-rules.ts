@@ -101,7 +101,7 @@ function azureFormatMessage(c: ContainerFacts, disk: string): string {
     const inner = c.format === 'vhd' && c.subformat === 'fixed' ? 'a fixed VHD inside, which is what Azure takes: upload the decompressed file' : `${formatWords(c)} inside, which Azure does not take either: decompress it, then ${convert(c, decompressedName(disk), 'vpc', out)}`;
     return `the file is ${c.compression}-compressed, and Azure uploads the .vhd file itself, byte for byte; decompress it (${decompress(c.compression, disk)}). It holds ${inner}`;
   }
-  const why = c.format === 'vhd' ? `a ${c.subformat ?? 'VHD'} VHD, and Azure takes only fixed VHDs${c.subformat === 'dynamic' ? ' (Add-AzVhd converts a dynamic one as it uploads; az disk upload and AzCopy do not)' : ''}` : `${formatWords(c)}, and Azure takes only fixed VHDs (not VHDX, not dynamic VHD)`;
+  const why = c.format === 'vhd' ? `a ${c.subformat ?? 'VHD'} VHD, and Azure takes only fixed VHDs${c.subformat === 'dynamic' ? ' (Add-AzVhd converts a dynamic one as it uploads; a direct upload with AzCopy does not)' : ''}` : `${formatWords(c)}, and Azure takes only fixed VHDs (not VHDX, not dynamic VHD)`;
   const hyperV = c.format === 'vhd' || c.format === 'vhdx' ? `, or on Hyper-V: Convert-VHD -Path ${shellQuote(disk)} -DestinationPath ${shellQuote(out)} -VHDType Fixed` : '';
   return `this is ${why}. Convert it (force_size keeps the virtual size exact): ${convert(c, disk, 'vpc', out)}${hyperV}`;
 }
