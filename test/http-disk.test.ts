@@ -64,6 +64,25 @@ describe.runIf(haveTools('nginx', 'qemu-img', 'sgdisk'))('disks over HTTP (nginx
     expect(JSON.stringify([remote, remoteInspect])).not.toContain('S3CRET');
   });
 
+  it('a fixed VHD over HTTP is what Azure takes, as the local file is', async () => {
+    const [remote, file] = await Promise.all([checkDisk(withSecret(nginx.url('windows.vhd')), { target: 'azure' }), checkDisk(local['windows.vhd']!, { target: 'azure' })]);
+    expect(remote.findings.filter((f) => f.code.startsWith('azure-')).map((f) => f.code)).toEqual(['azure-generation']);
+    expect(comparable(remote)).toEqual(comparable(file));
+  });
+
+  it.each([['windows.vhdx', 'azure'], ['windows.qcow2', 'aws']] as const)('%s: the %s import pre-flight over HTTP is the local file\'s', async (name, target) => {
+    const [remote, file] = await Promise.all([checkDisk(withSecret(nginx.url(name)), { target }), checkDisk(local[name]!, { target })]);
+    const cloud = remote.findings.filter((f) => f.code.startsWith(`${target}-`));
+    expect(cloud.length).toBeGreaterThan(0);
+    expect(remote.findings.map((f) => f.code)).toEqual(file.findings.map((f) => f.code));
+    // Its conversion commands name a local copy, never the URL.
+    const convert = cloud.find((f) => f.message.includes('qemu-img convert'))!;
+    expect(convert.message).not.toContain('http://');
+    expect(convert.message).toContain(`qemu-img convert -f ${name.endsWith('vhdx') ? 'vhdx' : 'qcow2'} `);
+    expect(convert.message).toContain(`${name} ${name.replace(/\.\w+$/, target === 'azure' ? '-azure.vhd' : '-aws.vmdk')}`);
+    expect(convert.message).toMatch(/\(the commands work on a downloaded copy: curl -o windows\.\w+ 'URL'\)$/);
+  });
+
   it('checks the raw Windows image in at most 3 requests (structure) and 24 requests and 1 MiB (default rules)', async () => {
     nginx.takeLog();
     const budget = async (profile?: 'structure'): Promise<{ requests: number; bytes: number }> => {

@@ -1,4 +1,5 @@
 import type { ContainerFacts } from '../read/container-facts.js';
+import { isHttpUrl, urlFileName } from '../disk/url-redact.js';
 import { shellQuote, type CloudTarget, type Finding } from './finding.js';
 
 /**
@@ -69,7 +70,13 @@ export const MBR_ADDRESSABLE = 2 * TIB;
 export const EBS_VOLUME_MAX = 16 * TIB;
 
 export function cloudFindings(target: CloudTarget, facts: CloudFacts, disk: string): Finding[] {
-  return target === 'azure' ? azureFindings(facts, disk) : awsFindings(facts, disk);
+  // The conversion commands need a file: for an image read over HTTP(S), a local copy of it.
+  const local = isHttpUrl(disk) ? urlFileName(disk) : disk;
+  const findings = target === 'azure' ? azureFindings(facts, local) : awsFindings(facts, local);
+  if (local !== disk) {
+    for (const f of findings) if (f.message.includes(local)) f.message += ` (the commands work on a downloaded copy: curl -o ${shellQuote(local)} 'URL')`;
+  }
+  return findings;
 }
 
 // --- Azure -----------------------------------------------------------------------------------
