@@ -1,6 +1,5 @@
 import type { BlockSource } from './block-source.js';
-import { CompressedView } from './compressed-view.js';
-import { HttpView } from './http-view.js';
+import { ReadOnlyView } from './read-only-view.js';
 
 /**
  * The container reader behind the views that only change where its bytes come from (a
@@ -10,6 +9,6 @@ import { HttpView } from './http-view.js';
  */
 export function throughViews(disk: BlockSource): BlockSource {
   let inner = disk;
-  while (inner instanceof HttpView || inner instanceof CompressedView) inner = inner.viewed;
+  while (inner instanceof ReadOnlyView) inner = inner.viewed;
   return inner;
 }
