@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { espSizeFor, hasMbrWindowsEvidence, mbr2gptFindings } from '../src/check/mbr2gpt-rules.js';
+import { hasMbrWindowsEvidence, mbr2gptFindings } from '../src/check/mbr2gpt-rules.js';
+import { minimumEspBytes } from '../src/check/windows-rules.js';
 import type { BcdDevice, BcdStore } from '../src/fs/bcd.js';
 import { loadGpt, type LoadedGpt } from '../src/read/load-gpt.js';
 import { readMbrLayout } from '../src/read/mbr-layout.js';
@@ -97,8 +98,8 @@ describe('mbr2gpt-ready', () => {
   });
 
   it('on 4K-sector disks the reused system partition must hold 260 MiB', async () => {
-    expect(espSizeFor(512)).toBe(100 * MIB);
-    expect(espSizeFor(4096)).toBe(260 * MIB);
+    expect(minimumEspBytes(512)).toBe(100 * MIB);
+    expect(minimumEspBytes(4096)).toBe(260 * MIB);
     const l = await layout(TWO, 128);
     const g4k = { ...l.g, sectorSize: 4096 } as LoadedGpt;
     l.system.bcd = { partition: 1, reading: { state: 'read', store: store(mbrDevice(g4k, l.v(2).partition.startLba)) } };

@@ -2,7 +2,7 @@ import type { BcdDevice } from '../fs/bcd.js';
 import { hex32 } from '../gpt/le.js';
 import {
   BCD_PATH, BCDBOOT_COMMAND, BOOTMGFW_PATH, BOOTMGR_PATH, MBR_BCD_PATH, MBR_BCDBOOT_COMMAND,
-  bcdReferences, diskGuidOf, mbrPartitionOfDevice, type BcdReading, type BcdReference,
+  bcdReferences, diskGuidOf, mbrPartitionAt, mbrPartitionOfDevice, type BcdReading, type BcdReference,
 } from '../read/bcd.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { MbrSystem } from '../read/mbr-system.js';
@@ -125,7 +125,7 @@ function mbrStaleness(g: LoadedGpt, system: MbrSystem, device: BcdDevice): strin
   if (mbrPartitionOfDevice(g, system.layout, device)) return undefined;
   const parts = [];
   if (device.diskSignature !== g.mbr.diskSignature) parts.push(`disk signature ${hex32(device.diskSignature)}, not this disk's ${hex32(g.mbr.diskSignature)}`);
-  if (!system.layout.partitions.some((p) => p.kind !== 'extended' && p.startLba * g.sectorSize === device.partitionOffset)) {
+  if (!mbrPartitionAt(g, system.layout, device.partitionOffset)) {
     parts.push(`a partition at byte offset ${device.partitionOffset}, where no partition of this disk starts`);
   }
   return `names ${parts.join(' and ')}`;

@@ -7,11 +7,11 @@ import { addServicingFacts, partitionFacts, type PartitionFacts } from './partit
 import { structureFindings } from './structure.js';
 import { hasUefiEvidence, uefiFindings } from './uefi-rules.js';
 import { bcdFindings, mbrBcdFindings } from './bcd-rules.js';
-import { espSizeFor, hasMbrWindowsEvidence, mbr2gptFindings } from './mbr2gpt-rules.js';
+import { hasMbrWindowsEvidence, mbr2gptFindings } from './mbr2gpt-rules.js';
 import { isMbrOnlyDisk } from '../read/mbr-layout.js';
 import { readMbrSystem, type MbrSystem } from '../read/mbr-system.js';
 import { servicingFindings } from './servicing-rules.js';
-import { hasWindowsEvidence, windowsFindings } from './windows-rules.js';
+import { hasWindowsEvidence, minimumEspBytes, windowsFindings } from './windows-rules.js';
 
 /** What the rules found on a loaded disk, before it is put into a report. */
 export interface CheckResult {
@@ -40,13 +40,14 @@ export async function runChecks(g: LoadedGpt, diskArg: string, profile: Profile 
   const facts = g.table === 'none' ? [] : await partitionFacts(g, { readContents: profile !== 'structure' || target !== undefined });
   // An MBR disk has no GPT partitions to judge, but a Windows one can be judged for MBR2GPT.
   const readMbr = target !== undefined || (profile !== 'structure' && profile !== 'uefi');
-  const mbr = readMbr && isMbrOnlyDisk(g) ? await readMbrSystem(g, espSizeFor(g.sectorSize)) : undefined;
+  const mbr = readMbr && isMbrOnlyDisk(g) ? await readMbrSystem(g, minimumEspBytes(g.sectorSize)) : undefined;
+  const mbrWindows = mbr !== undefined && hasMbrWindowsEvidence(mbr);
   let applied: Exclude<Profile, 'auto'> = profile === 'auto' ? 'structure' : profile;
   if (profile === 'auto') {
-    if (hasWindowsEvidence(facts) || (mbr && hasMbrWindowsEvidence(mbr))) applied = 'windows';
+    if (hasWindowsEvidence(facts) || mbrWindows) applied = 'windows';
     else if (hasUefiEvidence(facts)) applied = 'uefi';
   }
-  if (applied === 'windows' && mbr && hasMbrWindowsEvidence(mbr)) findings.push(...mbrBcdFindings(g, mbr), ...mbr2gptFindings(g, mbr));
+  if (applied === 'windows' && mbr && mbrWindows) findings.push(...mbrBcdFindings(g, mbr), ...mbr2gptFindings(g, mbr));
   if (applied === 'windows') await addServicingFacts(facts);
   if (applied !== 'structure' && g.table !== 'none') findings.push(...uefiFindings(facts, fix, applied === 'windows'));
   if (applied === 'windows' && g.table !== 'none') findings.push(...windowsFindings(g, facts, fix), ...servicingFindings(g, facts), ...bcdFindings(g, facts));

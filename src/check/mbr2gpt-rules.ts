@@ -4,7 +4,9 @@ import { BOOTMGR_PATH, MBR_BCD_PATH, mbrPartitionOfDevice } from '../read/bcd.js
 import type { LoadedGpt } from '../read/load-gpt.js';
 import type { MbrPartition } from '../read/mbr-layout.js';
 import type { MbrSystem, MbrVolumeFacts } from '../read/mbr-system.js';
+import { MIN_ARRAY_BYTES } from '../gpt/header.js';
 import type { Finding } from './finding.js';
+import { minimumEspBytes } from './windows-rules.js';
 import { mbrPartitionLabel, mib } from './partition-words.js';
 
 /**
@@ -20,18 +22,12 @@ import { mbrPartitionLabel, mib } from './partition-words.js';
  * Only the check it cannot make offline (volume IDs of lettered volumes) is left out.
  */
 
-const KIB16 = 16 * 1024;
 const MIB = 1024 * 1024;
 /** The system partition is reused as the ESP from 100 MiB (260 MiB on 4K-sector disks) up to 1 GiB. */
 const ESP_REUSE_MAX = 1024 * MIB;
 /** MBR types Windows assigns drive letters to (winioctl.h IsRecognizedPartition), and 0x27 (WinRE), which mbr2gpt maps to Recovery. */
 const RECOGNISED_TYPES: ReadonlySet<number> = new Set([0x01, 0x04, 0x06, 0x07, 0x0b, 0x0c, 0x0e, 0x27]);
 const LDM_TYPE = 0x42;
-
-/** The size of the ESP mbr2gpt creates, and the smallest system partition it reuses as one. */
-export function espSizeFor(sectorSize: number): number {
-  return (sectorSize >= 4096 ? 260 : 100) * MIB;
-}
 
 /** Windows on an MBR disk: a partition holding \bootmgr or \Boot\BCD, or a BCD whose loaders name an OS device. */
 export function hasMbrWindowsEvidence(system: MbrSystem): boolean {
@@ -107,8 +103,8 @@ function spaceReasons(g: LoadedGpt, inLbaZero: readonly MbrPartition[]): string[
   const out: string[] = [];
   if (!inLbaZero.length) return out;
   const ss = g.sectorSize;
-  const headSectors = Math.ceil((KIB16 + 2 * ss) / ss);
-  const tailSectors = Math.ceil((KIB16 + ss) / ss);
+  const headSectors = Math.ceil((MIN_ARRAY_BYTES + 2 * ss) / ss);
+  const tailSectors = Math.ceil((MIN_ARRAY_BYTES + ss) / ss);
   const first = inLbaZero.reduce((a, b) => (b.startLba < a.startLba ? b : a));
   if (first.startLba < headSectors) {
     out.push(`partition ${first.number} starts at LBA ${first.startLba}: mbr2gpt needs 16 KiB + 2 sectors (LBA 0 to ${headSectors - 1}) before the first partition for the MBR, the GPT header and its entries`);
@@ -164,7 +160,7 @@ function deviceText(d: BcdDevice): string {
  */
 function espPlan(g: LoadedGpt, system: MbrVolumeFacts | undefined, os: MbrVolumeFacts | undefined, reasons: string[], label: (p: MbrPartition | MbrVolumeFacts) => string): string | undefined {
   if (!system) return undefined;
-  const espSize = espSizeFor(g.sectorSize);
+  const espSize = minimumEspBytes(g.sectorSize);
   if (system !== os && system.size >= espSize && system.size <= ESP_REUSE_MAX) {
     return `conversion would reuse ${label(system)}, ${mib(system.size)}, as the EFI system partition`;
   }

@@ -46,9 +46,17 @@ export function windowsFindings(g: LoadedGpt, facts: readonly PartitionFacts[], 
   return out;
 }
 
+/**
+ * The smallest ESP Windows takes: 100 MiB, or 260 MiB on 4K-sector disks (the FAT32 minimum
+ * cluster count). It is also the ESP mbr2gpt creates, and the smallest system partition it reuses.
+ */
+export function minimumEspBytes(sectorSize: number): number {
+  return (sectorSize >= 4096 ? 260 : 100) * MIB;
+}
+
 function espSpaceFindings(f: PartitionFacts, sectorSize: number): Finding[] {
   const out: Finding[] = [];
-  const min = sectorSize >= 4096 ? 260 * MIB : 100 * MIB;
+  const min = minimumEspBytes(sectorSize);
   if (f.size < min) {
     out.push({ code: 'esp-too-small', severity: 'error', partition: f.entry.index, message: `${label(f)} is ${mib(f.size)}; Windows needs at least ${mib(min)}${sectorSize >= 4096 ? ' on 4K-sector disks (FAT32 minimum cluster count)' : ''}` });
   } else if (f.size < 200 * MIB) {

@@ -106,5 +106,10 @@ export function partitionOfDevice(g: LoadedGpt, device: BcdDevice): GptEntry | u
  */
 export function mbrPartitionOfDevice(g: LoadedGpt, layout: MbrLayout, device: BcdDevice): MbrPartition | undefined {
   if (device.kind !== 'partition' || device.style !== 'mbr' || device.diskSignature !== g.mbr.diskSignature) return undefined;
-  return layout.partitions.find((p) => p.kind !== 'extended' && p.startLba * g.sectorSize === device.partitionOffset);
+  return mbrPartitionAt(g, layout, device.partitionOffset);
+}
+
+/** The partition (not the extended container) that starts at byte `offset` of an MBR disk. */
+export function mbrPartitionAt(g: LoadedGpt, layout: MbrLayout, offset: number): MbrPartition | undefined {
+  return layout.partitions.find((p) => p.kind !== 'extended' && p.startLba * g.sectorSize === offset);
 }

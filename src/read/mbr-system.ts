@@ -5,7 +5,7 @@ import { BOOTMGR_PATH, MBR_BCD_PATH, readBcd, type BcdReading } from './bcd.js';
 import type { LoadedGpt } from './load-gpt.js';
 import { readMbrLayout, type MbrLayout, type MbrPartition } from './mbr-layout.js';
 import { diskReader } from './partition-fs.js';
-import { openVolume, type OpenVolume } from './volumes.js';
+import { openVolume, volumeFiles, type OpenVolume } from './volumes.js';
 
 /** What the Windows rules need to know of one partition of an MBR disk. */
 export interface MbrVolumeFacts {
@@ -66,15 +66,13 @@ export async function readMbrSystem(g: LoadedGpt, freeEnough?: number): Promise<
   const holder = volumes.find((v) => v.partition.active && v.bcdFile) ?? volumes.find((v) => v.bcdFile);
   const holderVolume = holder && opened.get(holder.partition.number);
   const system: MbrSystem = { layout, volumes };
-  if (holder && holderVolume) system.bcd = { partition: holder.partition.number, reading: await readBcd(files(holderVolume), MBR_BCD_PATH) };
+  if (holder && holderVolume) system.bcd = { partition: holder.partition.number, reading: await readBcd(volumeFiles(holderVolume), MBR_BCD_PATH) };
   return system;
 }
 
-const files = (v: OpenVolume) => (v.kind === 'fat' ? v.fat : v.ntfs);
-
 /** The label, the boot files and, on an OS partition, free space; a damaged directory leaves them unknown (false). */
 async function readBootFacts(fact: MbrVolumeFacts, volume: OpenVolume, freeEnough: number | undefined): Promise<void> {
-  const fs = files(volume);
+  const fs = volumeFiles(volume);
   fact.label = fs.label;
   try {
     fact.bootmgr = (await fs.stat(BOOTMGR_PATH))?.isDirectory === false;

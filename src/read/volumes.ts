@@ -25,6 +25,11 @@ export async function openVolume(kind: FilesystemKind | undefined, reader: ByteR
   }
 }
 
+/** The FAT or NTFS reader of an open volume: both answer stat, readFile, label and freeBytes. */
+export function volumeFiles(volume: OpenVolume): FatVolume | NtfsVolume {
+  return volume.kind === 'fat' ? volume.fat : volume.ntfs;
+}
+
 /** A volume's label, free space and whether that figure is exact. */
 export interface VolumeSpace {
   label: string;
@@ -39,7 +44,7 @@ export interface VolumeSpace {
  * is exact below it and a lower bound at or above it.
  */
 export async function volumeSpace(volume: OpenVolume, enough?: number): Promise<VolumeSpace> {
-  const opened = volume.kind === 'fat' ? volume.fat : volume.ntfs;
+  const opened = volumeFiles(volume);
   const freeBytes = await opened.freeBytes(enough);
   return { label: opened.label, freeBytes, exact: enough === undefined || freeBytes < enough };
 }
