@@ -7,7 +7,7 @@ import { writeRawCopy } from '../src/write/copy-out.js';
 import { MAX_RANGES, RangeList } from '../src/disk/ranges.js';
 import { vhdChecksum } from '../src/disk/vhd.js';
 import type { VhdxSource } from '../src/disk/vhdx.js';
-import { CHUNK_SIZE, chunkStarts } from '../src/recover/hunt.js';
+import { CHUNK_SIZE, chunkStarts } from '../src/recover/disk-pass.js';
 import { haveTools, prng, run, tempDir } from './helpers/tools.js';
 
 /**

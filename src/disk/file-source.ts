@@ -1,12 +1,13 @@
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, read as readAsync, readSync, writeSync } from 'node:fs';
 import { DiskError, systemErrorCode, type BlockSource, type SourceFormat } from './block-source.js';
 
 /**
  * A raw image file (or anything Node can read by offset). Only the requested ranges are read,
  * so sparse multi-terabyte images cost nothing. Opened read-only unless `writable` is asked for.
  *
- * I/O is synchronous under async signatures: the ranges are small and usually cached, and a
- * promise-based read costs ten times the syscall itself, which dominates a scan of many images.
+ * I/O is synchronous under async signatures (but for readInto, the whole-disk pass): the ranges
+ * are small and usually cached, and a promise-based read costs ten times the syscall itself,
+ * which dominates a scan of many images.
  */
 /**
  * Read-only opens leave even the file's access time alone where the OS allows it (Linux
@@ -79,8 +80,22 @@ export class FileSource implements BlockSource {
     return done === buffer.length ? buffer : buffer.subarray(0, done);
   }
 
+  /**
+   * The one asynchronous read: it is only used for large chunks of a whole-disk pass, where the
+   * promise costs nothing beside the copy, and several in flight run on libuv's threads at once.
+   */
   async readInto(target: Uint8Array, offset: number): Promise<number> {
-    return this.readFully(target.subarray(0, Math.max(0, Math.min(target.length, this.size - offset))), offset);
+    const wanted = Math.max(0, Math.min(target.length, this.size - offset));
+    let done = 0;
+    while (done < wanted) {
+      const got = await new Promise<number>((resolve, reject) =>
+        readAsync(this.fd, target, done, wanted - done, offset + done, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))),
+      );
+      if (got === 0) break; // the file shrank under us: hand back what exists
+      done += got;
+    }
+    this.read_ += done;
+    return done;
   }
 
   private readFully(buffer: Uint8Array, offset: number): number {

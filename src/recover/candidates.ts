@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { sha256Hex as sha256 } from '../sha256.js';
 import type { BlockSource } from '../disk/block-source.js';
 import { decodeUsedEntries, encodeEntry } from '../gpt/entries.js';
-import { filesystemsInChunk, type FoundFilesystem } from './fs-outline.js';
+import { filesystemAt, type FoundFilesystem } from './fs-outline.js';
 import { sliceReader } from '../fs/byte-reader.js';
 import { openFat } from '../fs/fat.js';
 import { TYPE_GUIDS, typeByGuid } from '../gpt/partition-types.js';
 import { arraySectors } from '../gpt/header.js';
 import type { Candidate } from '../plan/candidate.js';
-import { CHUNK_SIZE, huntArrays, huntHeaders, type FoundHeader, type HuntProgress } from './hunt.js';
+import { huntArrays, huntHeaders, type FoundHeader, type HuntProgress } from './hunt.js';
 
 export type { Candidate };
 
@@ -27,9 +27,11 @@ export async function findCandidates(
 ): Promise<Candidate[]> {
   const sizes = options.sectorSizes ?? [...HUNT_SECTOR_SIZES];
   const filesystems: FoundFilesystem[] = [];
-  const headers = await huntHeaders(source, sizes, options.progress, (chunk, offset) => {
-    for (const fs of filesystemsInChunk(chunk, offset)) if (offset <= fs.offset && fs.offset < offset + CHUNK_SIZE) filesystems.push(fs);
+  const headers = await huntHeaders(source, sizes, options.progress, (bytes, offset) => {
+    const fs = filesystemAt(bytes, offset);
+    if (fs) filesystems.push(fs);
   });
+  filesystems.sort((a, b) => a.offset - b.offset); // the pass probes chunks as their reads finish
   const candidates = groupHeaders(source, headers);
   const extra: Array<[number, number]> = options.pmbrEnd ? [[512, options.pmbrEnd - 32]] : [];
   for (const found of await huntArrays(source, sizes, extra)) {

@@ -1,9 +1,11 @@
 import type { BlockSource } from '../disk/block-source.js';
-import { sourceRanges } from '../disk/ranges.js';
 import { arrayCrc, decodeUsedEntries, type GptEntry } from '../gpt/entries.js';
 import { GPT_SIGNATURE, arraySectors, decodeHeader, type GptHeader } from '../gpt/header.js';
 import { typeByGuid } from '../gpt/partition-types.js';
 import { MAX_ARRAY_BYTES } from '../gpt/validate-header.js';
+import { passOverDisk, type PassProgress } from './disk-pass.js';
+
+const SIGNATURE = Buffer.from(GPT_SIGNATURE, 'latin1');
 
 /** A GPT header found anywhere on the disk with a correct CRC and a MyLBA matching where it sits. */
 export interface FoundHeader {
@@ -23,70 +25,36 @@ export interface FoundArray {
   entries: GptEntry[];
 }
 
-export const CHUNK_SIZE = 8 * 1024 * 1024;
-const CHUNK = CHUNK_SIZE;
-/** Each chunk is read this much longer, so a structure at the seam is seen whole (onChunk's 8 KiB filesystem sniffs). */
-const SEAM = 8192;
-const SIGNATURE = Buffer.from(GPT_SIGNATURE, 'latin1');
-
-export interface HuntProgress {
-  (done: number, total: number): void;
-}
+export type HuntProgress = PassProgress;
 
 /**
- * Reads the whole disk in large sequential chunks and reports every sector-aligned "EFI PART"
- * whose header checks out (CRC and MyLBA) for 512- or 4096-byte sectors, with its entry array.
- * Buffer.indexOf does the searching, so the hunt runs at memory speed on cached images. The
- * chunk is reused from one read to the next: what onChunk keeps of it must be copied.
+ * Passes over the whole disk once (disk-pass.ts) and reports every sector-aligned "EFI PART"
+ * whose header checks out (CRC and MyLBA) for each of `sectorSizes`, with its entry array, in
+ * disk order.
  */
 export async function huntHeaders(
   source: BlockSource,
   sectorSizes: readonly number[],
   progress?: HuntProgress,
-  /** Sees every chunk too, so other hunts (filesystems) share the single pass over the disk. */
-  onChunk?: (chunk: Uint8Array, offset: number) => void,
+  /** Sees the 8 KiB at every 1 MiB boundary, so other hunts (filesystems) share the single pass. */
+  onProbe?: (bytes: Uint8Array, offset: number) => void,
 ): Promise<FoundHeader[]> {
+  const step = Math.min(...sectorSizes); // every size the hunt tries is a multiple of the smallest
+  // Judged as they come, so a disk with "EFI PART" in every sector costs time, not memory.
+  const valid: Array<Omit<FoundHeader, 'arrayOk'>> = [];
+  const judge = (position: number, bytes: Uint8Array): void => {
+    for (const sectorSize of sectorSizes) {
+      if (position % sectorSize !== 0 || bytes.length < sectorSize) continue;
+      // A copy: the pass reuses its buffers, and the header keeps its raw bytes.
+      const header = decodeHeader(new Uint8Array(bytes.subarray(0, sectorSize)));
+      if (header.headerCrc32 === header.computedHeaderCrc32 && header.myLba === position / sectorSize) valid.push({ sectorSize, lba: position / sectorSize, header });
+    }
+  };
+  await passOverDisk(source, SIGNATURE, step, { onHit: judge, onProbe: (bytes, offset) => onProbe?.(bytes, offset) }, progress);
+  valid.sort((a, b) => a.lba * a.sectorSize - b.lba * b.sectorSize || a.sectorSize - b.sectorSize);
   const found: FoundHeader[] = [];
-  // One buffer for the whole pass where the disk can read into it (see ReadableDisk.readInto).
-  const reused = source.readInto ? Buffer.allocUnsafe(CHUNK + SEAM) : undefined;
-  for (const offset of await chunksWithData(source)) {
-    const bytes = reused ? reused.subarray(0, await source.readInto!(reused, offset)) : await source.read(offset, CHUNK + SEAM);
-    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a copy
-    onChunk?.(chunk, offset);
-    for (let at = chunk.indexOf(SIGNATURE); at !== -1 && at < CHUNK; at = chunk.indexOf(SIGNATURE, at + 1)) {
-      const position = offset + at;
-      for (const ss of sectorSizes) {
-        if (position % ss !== 0) continue;
-        const sector = new Uint8Array(chunk.subarray(at, at + ss));
-        const header = decodeHeader(sector);
-        if (header.headerCrc32 !== header.computedHeaderCrc32 || header.myLba !== position / ss) continue;
-        found.push(await withArray(source, { sectorSize: ss, lba: position / ss, header, arrayOk: false }));
-      }
-    }
-    progress?.(Math.min(offset + CHUNK, source.size), source.size);
-  }
+  for (const f of valid) found.push(await withArray(source, { ...f, arrayOk: false }));
   return found;
-}
-
-/**
- * Start offsets, ascending, of the chunks that hold any data: sparse holes are never read. Lazy,
- * so a range over a whole (huge) disk costs nothing until its chunks are read; a chunk shared by
- * neighbouring ranges is given once.
- */
-export function* chunkStarts(ranges: ReadonlyArray<Readonly<[number, number]>>, size: number): Generator<number> {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-  let next = 0; // the first chunk not given yet
-  for (const [from, to] of sorted) {
-    const end = Math.min(to, size);
-    for (let c = Math.max(Math.floor(from / CHUNK) * CHUNK, next); c < end; c += CHUNK) {
-      yield c;
-      next = c + CHUNK;
-    }
-  }
-}
-
-async function chunksWithData(source: BlockSource): Promise<Iterable<number>> {
-  return chunkStarts(await sourceRanges(source), source.size);
 }
 
 async function withArray(source: BlockSource, f: FoundHeader): Promise<FoundHeader> {
