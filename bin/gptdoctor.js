@@ -4,13 +4,17 @@
 // file instead of ~60 ES modules, and skipping its compilation through the cache, brings
 // start-up close to bare Node's. A cache made by another Node version is rejected by V8 and the
 // bundle is simply compiled. A tsc-only build (no bundle) runs from dist/cli/main.js.
-import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+//
+// This file is CommonJS (bin/package.json): an ES module entry costs Node's ESM loader ~8 ms of
+// start-up on every run, and nothing here needs it.
+'use strict';
+const { readFileSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { Script } = require('node:vm');
 
-const bundle = fileURLToPath(new URL('../dist/bundle/gptdoctor.cjs', import.meta.url));
+const bundle = join(__dirname, '..', 'dist', 'bundle', 'gptdoctor.cjs');
 
 /**
  * The code cache for this very bundle: the cache file starts with the build id that the
@@ -33,21 +37,26 @@ function loadBundle(source) {
   const cachedData = codeCache(source);
   const script = new Script(Module.wrap(source), { filename: bundle, cachedData });
   const module = { exports: {} };
-  script.runInThisContext().call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+  script.runInThisContext().call(module.exports, module.exports, Module.createRequire(bundle), module, bundle, dirname(bundle));
   return { main: module.exports.main, script };
 }
 
-let source;
-try {
-  source = readFileSync(bundle, 'utf8');
-} catch {
-  // not bundled
+async function run() {
+  let source;
+  try {
+    source = readFileSync(bundle, 'utf8');
+  } catch {
+    // not bundled
+  }
+  const { main, script } = source !== undefined ? loadBundle(source) : await import(pathToFileURL(join(__dirname, '..', 'dist', 'cli', 'main.js')).href);
+  process.exitCode = await main(process.argv);
+  // scripts/bundle.js runs sample commands with this set, to record the functions that run:
+  // GPTDOCTOR_CACHE_RUNS holds more argument lists to run in this process before the cache is made.
+  if (script && process.env.GPTDOCTOR_WRITE_CODE_CACHE) {
+    for (const args of JSON.parse(process.env.GPTDOCTOR_CACHE_RUNS ?? '[]')) await main([...process.argv.slice(0, 2), ...args]);
+    const header = Buffer.from(`${process.env.GPTDOCTOR_BUILD_ID}\n`, 'latin1');
+    writeFileSync(process.env.GPTDOCTOR_WRITE_CODE_CACHE, Buffer.concat([header, script.createCachedData()]));
+  }
 }
-const { main, script } = source !== undefined ? loadBundle(source) : await import('../dist/cli/main.js');
-process.exitCode = await main(process.argv);
 
-// scripts/bundle.js runs a sample check with this set, to record the functions that run.
-if (script && process.env.GPTDOCTOR_WRITE_CODE_CACHE) {
-  const header = Buffer.from(`${process.env.GPTDOCTOR_BUILD_ID}\n`, 'latin1');
-  (await import('node:fs')).writeFileSync(process.env.GPTDOCTOR_WRITE_CODE_CACHE, Buffer.concat([header, script.createCachedData()]));
-}
+run();

@@ -37,7 +37,7 @@ await build({
 });
 
 // The code cache: V8's compiled form of the functions a typical run uses (start-up, check,
-// inspect), recorded by running them. bin/gptdoctor.js hands it to V8, which checks that it
+// inspect, recover), recorded by running them in one process. bin/gptdoctor.js hands it to V8, which checks that it
 // matches the bundle and its own version and ignores it otherwise.
 const { spawnSync } = await import('node:child_process');
 const { existsSync, rmSync } = await import('node:fs');
@@ -46,7 +46,15 @@ rmSync(cache, { force: true });
 const sample = `${root}test/sample/windows-esp-typed-basic.img.gz`;
 // The sample needs repair, so this check exits 1; what matters is that it ran and left a cache.
 spawnSync(process.execPath, [`${root}bin/gptdoctor.js`, 'check', '--json', sample], {
-  env: { ...process.env, GPTDOCTOR_WRITE_CODE_CACHE: cache, GPTDOCTOR_BUILD_ID: buildId },
+  env: {
+    ...process.env,
+    GPTDOCTOR_WRITE_CODE_CACHE: cache,
+    GPTDOCTOR_BUILD_ID: buildId,
+    GPTDOCTOR_CACHE_RUNS: JSON.stringify([
+      ['inspect', '--json', sample],
+      ['recover', '--json', sample],
+    ]),
+  },
   stdio: 'ignore',
 });
 if (!existsSync(cache)) {
