@@ -23,7 +23,9 @@ const CLOUD_HELP =
 
 /**
  * The command line. Each command's module is imported only when that command runs, so
- * `gptdoctor --version` costs little more than starting Node.
+ * `gptdoctor --version` costs little more than starting Node. A command's description is one
+ * paragraph without line breaks: commander wraps it to the terminal, and a break of our own would
+ * leave a short line behind every wrapped one.
  */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('gptdoctor')
@@ -49,9 +51,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('inspect')
     .summary('show every field of the MBR, both GPT headers and the partition entries')
     .description(
-      'Shows every field of the protective MBR, the primary and the backup GPT header side by side\n' +
-        '(marking fields that differ and everything invalid), and the partition table, read-only.\n' +
-        'When the primary copy is damaged the table comes from the backup, and the output says so.\n' +
+      'Shows every field of the protective MBR, the primary and the backup GPT header side by side ' +
+        '(marking fields that differ and everything invalid), and the partition table, read-only. ' +
+        'When the primary copy is damaged the table comes from the backup, and the output says so. ' +
         'The sector size is found by looking for a valid header at 512, 4096, 1024 and 2048 bytes.',
     )
     .argument('<disk>', 'disk image (raw, gzip-compressed, VHD, VHDX, qcow2 or VMDK), device, or http(s):// URL (read by byte ranges)')
@@ -66,10 +68,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('check')
     .summary('say exactly what is wrong with a disk\'s GPT, and how to fix it')
     .description(
-      'Checks the protective MBR, both GPT copies (each on its own, then against each other), every\n' +
-        'partition entry, and, on boot disks, the EFI System Partition, MSR and Recovery partition the\n' +
-        'way Windows Setup and UEFI firmware need them. The ESP is recognised by its contents (a FAT\n' +
-        'volume holding \\EFI\\…\\*.efi) even when its type GUID is wrong. Reports what is on the disk;\n' +
+      'Checks the protective MBR, both GPT copies (each on its own, then against each other), every ' +
+        'partition entry, and, on boot disks, the EFI System Partition, MSR and Recovery partition the ' +
+        'way Windows Setup and UEFI firmware need them. The ESP is recognised by its contents (a FAT ' +
+        'volume holding \\EFI\\…\\*.efi) even when its type GUID is wrong. Reports what is on the disk; ' +
         'nothing is written. Each fixable finding comes with the gptdoctor command that fixes it.',
     )
     .argument('<disk>', 'disk image, device or http(s):// URL')
@@ -91,11 +93,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('scan')
     .summary('check many disk images at once; one result per image')
     .description(
-      'Checks every image named, every file under a directory (recursively) and every match of a\n' +
-        'quoted glob, concurrently in one process. Containers are recognised by content, not name.\n' +
-        'Prints one line per image (JSON Lines with --json), a progress bar on a terminal, and a\n' +
-        'summary on stderr. One unreadable or hostile image never stops the scan. After the last\n' +
-        'image it names the images that share a disk GUID, MBR disk signature or partition GUID\n' +
+      'Checks every image named, every file under a directory (recursively) and every match of a ' +
+        'quoted glob, concurrently in one process. Containers are recognised by content, not name. ' +
+        'Prints one line per image (JSON Lines with --json), a progress bar on a terminal, and a ' +
+        'summary on stderr. One unreadable or hostile image never stops the scan. After the last ' +
+        'image it names the images that share a disk GUID, MBR disk signature or partition GUID ' +
         '(copied VM disks: Windows takes all but one of them offline).',
     )
     .argument('[paths...]', 'image files, directories, glob patterns or http(s):// URLs')
@@ -138,9 +140,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .command('set')
       .summary('change one partition entry (type, attributes, name, GUID) in both copies of the table')
       .description(
-        'Rewrites the named fields of one entry in the primary and the backup table, with both CRCs and\n' +
-          'both headers updated. Unknown attribute bits and reserved bytes are kept. Like diskpart\'s\n' +
-          '`set id=` and `gpt attributes=`, or sgdisk -t/-A/-c, but planned, journaled and verified:\n' +
+        'Rewrites the named fields of one entry in the primary and the backup table, with both CRCs and ' +
+          'both headers updated. Unknown attribute bits and reserved bytes are kept. Like diskpart\'s ' +
+          '`set id=` and `gpt attributes=`, or sgdisk -t/-A/-c, but planned, journaled and verified: ' +
           'an undo file keeps every original byte (`gptdoctor undo FILE`).',
       )
       .argument('<disk>', 'disk image or device (a URL only with --output)')
@@ -163,10 +165,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .command('repair')
       .summary('rebuild a damaged copy from the good one, move the backup to the disk end, fix the MBR')
       .description(
-        'Fixes what check reports about the structure: rebuilds a damaged primary from the backup or\n' +
-          'the reverse, moves the backup header and array to the real end of a grown disk (zeroing the\n' +
-          'stale header), writes a protective MBR where it is missing, invalid or hybrid, and, when the\n' +
-          'Windows or UEFI rules apply, the ESP/MSR type and attribute fixes check proposed. The disk GUID\n' +
+        'Fixes what check reports about the structure: rebuilds a damaged primary from the backup or ' +
+          'the reverse, moves the backup header and array to the real end of a grown disk (zeroing the ' +
+          'stale header), writes a protective MBR where it is missing, invalid or hybrid, and, when the ' +
+          'Windows or UEFI rules apply, the ESP/MSR type and attribute fixes check proposed. The disk GUID ' +
           'and partition GUIDs never change. Planned, journaled and verified like set.',
       )
       .argument('<disk>', 'disk image or device (a URL only with --output)')
@@ -181,7 +183,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('undo')
     .summary('restore the original bytes from an undo file')
     .description(
-      'Puts back every sector a set or repair changed, after checking that the disk still holds what\n' +
+      'Puts back every sector a set or repair changed, after checking that the disk still holds what ' +
         'gptdoctor wrote (or already the originals, so an interrupted write or undo can be finished).',
     )
     .argument('<undo-file>', 'the journal a write command printed')
@@ -202,9 +204,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .command('recover')
       .summary('hunt the whole disk for lost or orphaned GPT structures, and restore one')
       .description(
-        'Reads the whole disk and finds every CRC-valid GPT header at any LBA, for 512- and 4096-byte\n' +
-          'sectors (orphaned backups at the old end of grown disks, stale copies left by relocations,\n' +
-          'tables written for another sector size), and entry arrays that survived without a header.\n' +
+        'Reads the whole disk and finds every CRC-valid GPT header at any LBA, for 512- and 4096-byte ' +
+          'sectors (orphaned backups at the old end of grown disks, stale copies left by relocations, ' +
+          'tables written for another sector size), and entry arrays that survived without a header. ' +
           'Ranks the tables it could restore, with the evidence for each. Read-only unless --apply.',
       )
       .argument('<disk>', 'disk image, device or http(s):// URL (with --apply, a URL only with --output)')
@@ -223,7 +225,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('drives')
     .summary('list the physical drives (needs the native addon)')
-    .description('Lists whole disks as the OS reports them: size, logical/physical sector size, removable and\nread-only flags, model, and the partition style gptdoctor reads from each (gpt, mbr, none).')
+    .description('Lists whole disks as the OS reports them: size, logical/physical sector size, removable and read-only flags, model, and the partition style gptdoctor reads from each (gpt, mbr, none).')
     .option('--json', 'print a JSON array')
     .addHelpText('after', '\nExamples:\n  gptdoctor drives\n  gptdoctor drives --json\n\nExit status: 0 listed, 2 the native addon is missing or listing failed.')
     .action(run(async (opts: { json?: boolean }) => (await import('./drives.js')).runDrives(opts)));
