@@ -1,6 +1,6 @@
 import { MIN_ARRAY_BYTES } from '../gpt/header.js';
 import { hex8 } from '../gpt/le.js';
-import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
+import { EXTENDED_TYPES, MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
 import type { LoadedGpt } from '../read/load-gpt.js';
 import { isMbrOnlyDisk } from '../read/mbr-layout.js';
 import type { Finding } from './finding.js';
@@ -18,7 +18,8 @@ export function mbrDiskFinding(g: LoadedGpt): Finding | undefined {
   // What a conversion to GPT would need (what sgdisk -v reports after converting in memory): the
   // backup array and header take the last sectors of the disk.
   const backupSectors = 1 + Math.ceil(MIN_ARRAY_BYTES / g.sectorSize);
-  const inTheWay = used.filter((r) => r.startLba + r.sizeLba - 1 > g.lastLba - backupSectors);
+  // Partitions past the very end are partition-out-of-range's (an image cut short), not in the way.
+  const inTheWay = used.filter((r) => r.startLba + r.sizeLba - 1 > g.lastLba - backupSectors && r.startLba + r.sizeLba - 1 <= g.lastLba);
   const conversion = inTheWay.length
     ? `. Converting it to GPT needs the last ${backupSectors} sectors for the backup GPT, where ${inTheWay.map((r) => `slot ${r.slot}`).join(', ')} end${inTheWay.length > 1 ? '' : 's'}: shrink ${inTheWay.length > 1 ? 'them' : 'it'} first`
     : '';
@@ -27,6 +28,33 @@ export function mbrDiskFinding(g: LoadedGpt): Finding | undefined {
     severity: 'warning',
     message: `an MBR-partitioned disk (${records}), not a GPT disk: there is no GPT to check. UEFI firmware boots an MBR disk only from a FAT partition of type 0xEF, and Windows 11 on UEFI needs GPT (MBR2GPT converts a Windows system disk)${conversion}`,
   };
+}
+
+/**
+ * The MBR side of `partition-out-of-range`: a primary record (or the extended partition holding
+ * the logical ones) that runs past the last sector. An image cut short, the first MiBs of a
+ * larger disk, or a 512-byte disk read with `--sector-size 4096` all look like this; without the
+ * finding such a disk would only be "an MBR disk" and its missing partitions never mentioned.
+ */
+export function mbrOutOfRangeFindings(g: LoadedGpt): Finding[] {
+  const used = g.mbr.records.filter((r) => r.osType !== 0 && r.sizeLba > 0);
+  const past = used.filter((r) => r.startLba + r.sizeLba - 1 > g.lastLba);
+  if (!past.length) return [];
+  const fitsAt512 = g.sectorSize > 512 && used.every((r) => (r.startLba + r.sizeLba) * 512 <= g.source.size);
+  const why = fitsAt512
+    ? `; with 512-byte sectors every partition fits: the disk was read with ${g.sectorSize}-byte sectors${g.sectorSizeChoice.reason === 'override' ? ' (--sector-size)' : ''}, and an MBR counts in 512-byte sectors unless the disk's own are larger`
+    : ': the image is shorter than the disk its MBR was written for (cut short, or a copy of its first part only)';
+  return past.map((r) => {
+    const end = r.startLba + r.sizeLba - 1;
+    const where = r.startLba > g.lastLba ? 'lies past' : 'runs past';
+    const kind = EXTENDED_TYPES.has(r.osType) ? `type ${hex8(r.osType)}, the extended partition with its logical ones` : `type ${hex8(r.osType)}`;
+    return {
+      code: 'partition-out-of-range',
+      severity: 'error',
+      partition: r.slot + 1,
+      message: `MBR partition ${r.slot + 1} (${kind}, LBA ${r.startLba}..${end}) ${where} the end of the disk (last LBA ${g.lastLba})${why}`,
+    };
+  });
 }
 
 export function mbrFindings(g: LoadedGpt, repair: string): Finding[] {

@@ -111,9 +111,12 @@ function spaceReasons(g: LoadedGpt, inLbaZero: readonly MbrPartition[]): string[
   }
   const last = inLbaZero.reduce((a, b) => (b.startLba + b.sizeLba > a.startLba + a.sizeLba ? b : a));
   const after = g.totalSectors - (last.startLba + last.sizeLba);
-  if (after < tailSectors) {
-    const short = tailSectors - Math.max(after, 0);
-    out.push(`partition ${last.number} ends ${after < 0 ? `${-after} sectors past the end of the disk` : `${after} sector${after === 1 ? '' : 's'} before the end of the disk`}: mbr2gpt needs 16 KiB + 1 sector (${tailSectors} sectors) after the last partition for the backup GPT; shrink partition ${last.number} by ${short} sectors (${short * ss} bytes) first`);
+  if (after < 0) {
+    // Not a layout to shrink: the image ends inside the partition (partition-out-of-range says so).
+    out.push(`partition ${last.number} runs ${-after} sectors past the end of the disk: the image is cut short or read with the wrong sector size, so what mbr2gpt would need after it cannot be judged`);
+  } else if (after < tailSectors) {
+    const short = tailSectors - after;
+    out.push(`partition ${last.number} ends ${after} sector${after === 1 ? '' : 's'} before the end of the disk: mbr2gpt needs 16 KiB + 1 sector (${tailSectors} sectors) after the last partition for the backup GPT; shrink partition ${last.number} by ${short} sectors (${short * ss} bytes) first`);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { formatCrc } from '../gpt/crc32.js';
 import { arraySectors, MIN_ARRAY_BYTES, type GptHeader } from '../gpt/header.js';
 import { MBR_GPT_PROTECTIVE } from '../gpt/mbr.js';
-import { mbrDiskFinding, mbrFindings } from './mbr-findings.js';
+import { mbrDiskFinding, mbrFindings, mbrOutOfRangeFindings } from './mbr-findings.js';
 import { partitionLabel } from './partition-words.js';
 import type { GptEntry } from '../gpt/entries.js';
 import { copyEntries, type GptCopy, type LoadedGpt } from '../read/load-gpt.js';
@@ -29,7 +29,7 @@ export function structureFindings(g: LoadedGpt, fix: FixCommand): Finding[] {
     const mismatch = sectorSizeFindings(g);
     if (mismatch.length) return mismatch;
     const mbrDisk = mbrDiskFinding(g);
-    if (mbrDisk) return [mbrDisk];
+    if (mbrDisk) return [mbrDisk, ...mbrOutOfRangeFindings(g)];
     add({ code: 'no-gpt', severity: 'error', message: noGptMessage(g) });
     return findings;
   }
