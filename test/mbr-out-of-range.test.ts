@@ -26,7 +26,7 @@ const checkJson = (args: string[]) => {
   const r = gptdoctor(['check', '--json', ...args]);
   return { status: r.status, report: JSON.parse(r.stdout) as { findings: Array<{ code: string; severity: string; partition?: number; message: string; reasons?: string[] }> } };
 };
-const outOfRange = (findings: Array<{ code: string; partition?: number }>) => findings.filter((f) => f.code === 'partition-out-of-range');
+const outOfRange = <F extends { code: string }>(findings: F[]): F[] => findings.filter((f) => f.code === 'partition-out-of-range');
 
 describe('an MBR disk whose partitions run past the end of the image', () => {
   it('a copy cut inside the extended partition: the extended partition is out of range, and mbr2gpt is not told to shrink it', () => {
