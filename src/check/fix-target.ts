@@ -7,12 +7,27 @@ import type { LoadedGpt } from '../read/load-gpt.js';
 
 /**
  * Where fix lines write: undefined when the disk takes its table writes in place, else the name
- * of a repaired raw copy (`--output`) that does not exist yet. The ranges asked about are the
- * ones any fix writes: LBA 0 through the primary array, the backup area at the disk's real end,
- * and the backup where it sits now (repair zeroes a stale one).
+ * of a repaired raw copy (`--output`) that does not exist yet.
  */
 export async function copyTarget(g: LoadedGpt, diskArg: string): Promise<string | undefined> {
-  if (g.source.format === 'device') return undefined;
+  const where = await fixPlace(g);
+  if (where === 'copy') return copyName(diskArg);
+  if (where === 'in-place-unless-parent' && (await differencingChildren(diskArg)).length) return copyName(diskArg);
+  return undefined;
+}
+
+/**
+ * What the open disk says of where fixes write, without looking beside it: `copy` when it cannot
+ * take them in place; `in-place-unless-parent` for a VHD/VHDX, which the write commands refuse
+ * when differencing disks beside it name it their parent (writing it would break them: a
+ * directory search, which scan leaves to the images whose fix lines it prints). The ranges
+ * asked about are the ones any fix writes: LBA 0 through the primary array, the backup area at
+ * the disk's real end, and the backup where it sits now (repair zeroes a stale one).
+ */
+export type FixPlace = 'in-place' | 'copy' | 'in-place-unless-parent';
+
+export async function fixPlace(g: LoadedGpt): Promise<FixPlace> {
+  if (g.source.format === 'device') return 'in-place';
   const ss = g.sectorSize;
   const header = g.primary.header ?? g.backup.header;
   const sectors = header && header.entrySize >= 128 && header.entryCount > 0 && header.entryCount * header.entrySize <= 4 * 1024 * 1024
@@ -23,11 +38,8 @@ export async function copyTarget(g: LoadedGpt, diskArg: string): Promise<string 
     [Math.max(0, g.lastLba - sectors) * ss, (sectors + 1) * ss],
   ];
   if (g.backup.headerValid && g.backup.lba !== g.lastLba) ranges.push([g.backup.lba * ss, ss]);
-  const why = await whyNotInPlace(g.source, ranges.filter(([offset, length]) => offset + length <= g.source.size));
-  if (why !== undefined) return copyName(diskArg);
-  // Writing a parent would break the differencing disks beside it: the write commands refuse it.
-  if ((g.source.format === 'vhd' || g.source.format === 'vhdx') && (await differencingChildren(diskArg)).length) return copyName(diskArg);
-  return undefined;
+  if ((await whyNotInPlace(g.source, ranges.filter(([offset, length]) => offset + length <= g.source.size))) !== undefined) return 'copy';
+  return g.source.format === 'vhd' || g.source.format === 'vhdx' ? 'in-place-unless-parent' : 'in-place';
 }
 
 /**

@@ -13,8 +13,10 @@ import { collisionSection, collisionTally, type CollisionTally } from './scan-co
 import { SEVERITY_RANK } from '../check/finding.js';
 import { colorizer, table } from './format.js';
 import { verdict } from './render-check.js';
-import type { CheckReport } from '../report/check-report.js';
-import { displayPath, isHttpUrl, redactUrlsIn } from '../disk/url-redact.js';
+import { displayPath, redactUrlsIn } from '../disk/url-redact.js';
+import { differencingChildren } from '../disk/children.js';
+import type { FixPlace } from '../check/fix-target.js';
+import type { CollisionGroup } from '../scan/identity-collisions.js';
 
 export interface ScanCliOptions {
   json?: boolean;
@@ -60,8 +62,8 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   // whether it was clean, so that one found colliding then counts as an image with warnings.
   const identities = new IdentityCollisions();
   const clean = new Uint8Array(paths.length);
-  // Whether a collision's fix line for the image must write a repaired copy (one bit each).
-  const needsCopy = new Uint8Array(paths.length);
+  // Where each image's fixes write (check/fix-target.ts fixPlace): an array of small codes, not a map, for 100,000 images.
+  const fixPlaces = new Uint8Array(paths.length);
   let done = 0;
   const started = Date.now();
   // Ctrl-C ends the scan after the image in hand, with the summary of what was scanned.
@@ -83,7 +85,7 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
     if (outcome === 'ok') clean[image] = 1;
     if ('report' in result) {
       identities.add(image, imageIdentity(result.report));
-      if (!writableInPlace(result.report)) needsCopy[image] = 1;
+      fixPlaces[image] = FIX_PLACES.indexOf(result.fixPlace);
     }
     if (outcome === 'not-disk' && named.has(result.path)) namedNotDisk++;
     if ('report' in result) for (const f of result.report.findings) if (f.severity !== 'info') codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
@@ -97,7 +99,8 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   const groups = [...identities.groups()];
   // Names as shown: a URL without its query (a SAS token or presigned signature).
   const shownPaths = paths.map(displayPath);
-  for (const { image, path, findings } of collisionFindings(groups, (i) => shownPaths[i]!, (i) => (needsCopy[i] ? 'copy' : 'in-place'))) {
+  const copies = await collisionCopies(groups, fixPlaces, paths);
+  for (const { image, path, findings } of collisionFindings(groups, (i) => shownPaths[i]!, (i) => (copies.has(i) ? 'copy' : 'in-place'))) {
     if (options.json) process.stdout.write(JSON.stringify({ late: 'identity-collisions', source: { path }, findings }) + '\n');
     if (clean[image]) {
       counts.ok--;
@@ -118,10 +121,22 @@ export async function runScan(args: string[], options: ScanCliOptions): Promise<
   return counts.unreadable || namedNotDisk ? 2 : counts.errors || (failOn === 'warning' && counts.warnings) ? 1 : 0;
 }
 
-/** What gptdoctor never writes in place: a URL, a compressed image, qcow2 and VMDK (set then takes --output). */
-function writableInPlace(report: CheckReport): boolean {
-  const s = report.source;
-  return !isHttpUrl(s.path) && s.format !== 'qcow2' && s.format !== 'vmdk' && s.container?.compression === undefined;
+const FIX_PLACES: readonly FixPlace[] = ['in-place', 'copy', 'in-place-unless-parent'];
+
+/**
+ * The images of collision groups whose fix lines must write a copy: what check/fix-target.ts
+ * decided while each was open, and, for a VHD/VHDX, whether differencing disks beside it name it
+ * their parent (a directory search, so made only for images that get a fix line).
+ */
+async function collisionCopies(groups: readonly CollisionGroup[], places: Uint8Array, paths: readonly string[]): Promise<Set<number>> {
+  const copies = new Set<number>();
+  for (const group of groups) {
+    for (const { image } of group.members.slice(1)) {
+      const place = FIX_PLACES[places[image]!];
+      if (place === 'copy' || (place === 'in-place-unless-parent' && !copies.has(image) && (await differencingChildren(paths[image]!)).length)) copies.add(image);
+    }
+  }
+  return copies;
 }
 
 function parseJobs(option: string, text: string | undefined, fallback: number): number {

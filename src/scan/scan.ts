@@ -1,12 +1,18 @@
-import { checkDisk, type CheckOptions } from '../api.js';
-import type { CheckReport } from '../report/check-report.js';
+import { withDisk, type CheckOptions } from '../api.js';
+import { fixPlace, type FixPlace } from '../check/fix-target.js';
+import { checkLoaded, type CheckReport } from '../report/check-report.js';
 import { DiskError } from '../disk/block-source.js';
+import { displayPath } from '../disk/url-redact.js';
+import { loadGpt } from '../read/load-gpt.js';
 import { zlib } from '../lazy-zlib.js';
 import { HostLimiter, hostOf } from './host-limit.js';
 
-/** One scanned image: a check report, or why it could not be read. */
+/**
+ * One scanned image: a check report, and where fixes would write it (check/fix-target.ts, for
+ * the fix lines of identity collisions found once every image is in), or why it could not be read.
+ */
 export type ScanResult =
-  | { path: string; report: CheckReport }
+  | { path: string; report: CheckReport; fixPlace: FixPlace }
   | { path: string; error: { code: string; message: string } };
 
 /**
@@ -41,7 +47,14 @@ export async function* scanDisks(paths: readonly string[], options: CheckOptions
 
 async function scanOne(path: string, options: CheckOptions): Promise<ScanResult> {
   try {
-    return { path, report: await checkDisk(path, options) };
+    return await withDisk(
+      path,
+      async (source) => {
+        const g = await loadGpt(source, options);
+        return { path, report: await checkLoaded(g, displayPath(path), options.profile ?? 'auto', options.target), fixPlace: await fixPlace(g) };
+      },
+      options,
+    );
   } catch (err) {
     const code = err instanceof DiskError ? err.code : 'EINTERNAL';
     return { path, error: { code, message: err instanceof Error ? err.message : String(err) } };
