@@ -97,6 +97,34 @@ describe('the whole-disk pass', () => {
     });
   }
 
+  it('a failed read fails the pass only once no other read is in flight, and no read starts after it', async () => {
+    const memory = new MemorySource('failing', diskWith(12 * CHUNK_SIZE, []));
+    let inFlight = 0;
+    let startedAfterFailure = 0;
+    let failedYet = false;
+    const failing = {
+      size: memory.size,
+      read: async (offset: number, length: number) => {
+        if (failedYet) startedAfterFailure++;
+        inFlight++;
+        try {
+          await new Promise((resolve) => setTimeout(resolve, offset === 2 * CHUNK_SIZE ? 1 : 20));
+          if (offset === 2 * CHUNK_SIZE) {
+            failedYet = true;
+            throw Object.assign(new Error('EIO: the disk failed here'), { code: 'EIO' });
+          }
+          return await memory.read(offset, length);
+        } finally {
+          inFlight--;
+        }
+      },
+      close: async () => undefined,
+    } as unknown as BlockSource;
+    await expect(pass(failing)).rejects.toThrow('EIO: the disk failed here');
+    expect(inFlight).toBe(0);
+    expect(startedAfterFailure).toBe(0);
+  });
+
   it('never reads a hole: a signature-free disk of holes reports nothing and reads only its data', async () => {
     const disk = diskWith(8 * CHUNK_SIZE, [5 * CHUNK_SIZE + 1024]);
     const memory = new MemorySource('sparse', disk);

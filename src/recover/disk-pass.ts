@@ -32,11 +32,22 @@ export async function passOverDisk(source: BlockSource, signature: Uint8Array, s
   const chunks = chunkStarts(await sourceRanges(source), source.size);
   const needle = Buffer.from(signature);
   let reached = 0; // how far into the disk progress has been reported: reads finish out of order
+  // Once one read fails the others stop after the chunk in hand, and the error is thrown only
+  // when none is left in flight: the caller closes the disk on it, and no read may outlive that.
+  let failed = false;
   const reader = async (): Promise<void> => {
+    try {
+      await readChunks();
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  };
+  const readChunks = async (): Promise<void> => {
     // One buffer per reader where the disk can read into it (see ReadableDisk.readInto). Each
     // chunk is read PROBE_BYTES longer, so the probe at its last boundary is whole.
     const reused = source.readInto ? Buffer.allocUnsafe(CHUNK_SIZE + PROBE_BYTES) : undefined;
-    for (let next = chunks.next(); !next.done; next = chunks.next()) {
+    for (let next = chunks.next(); !next.done && !failed; next = chunks.next()) {
       const offset = next.value;
       const bytes = reused ? reused.subarray(0, await source.readInto!(reused, offset)) : await source.read(offset, CHUNK_SIZE + PROBE_BYTES);
       const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a copy
@@ -50,7 +61,9 @@ export async function passOverDisk(source: BlockSource, signature: Uint8Array, s
       progress?.(reached, source.size);
     }
   };
-  await Promise.all(Array.from({ length: READS_IN_FLIGHT }, reader));
+  const outcomes = await Promise.allSettled(Array.from({ length: READS_IN_FLIGHT }, reader));
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /**
