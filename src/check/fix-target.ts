@@ -16,6 +16,9 @@ export async function copyTarget(g: LoadedGpt, diskArg: string): Promise<string 
   return undefined;
 }
 
+/** Where a disk's fixes write, as far as the open disk tells (fixPlace). */
+export type FixPlace = 'in-place' | 'copy' | 'in-place-unless-parent';
+
 /**
  * What the open disk says of where fixes write, without looking beside it: `copy` when it cannot
  * take them in place; `in-place-unless-parent` for a VHD/VHDX, which the write commands refuse
@@ -24,8 +27,6 @@ export async function copyTarget(g: LoadedGpt, diskArg: string): Promise<string 
  * asked about are the ones any fix writes: LBA 0 through the primary array, the backup area at
  * the disk's real end, and the backup where it sits now (repair zeroes a stale one).
  */
-export type FixPlace = 'in-place' | 'copy' | 'in-place-unless-parent';
-
 export async function fixPlace(g: LoadedGpt): Promise<FixPlace> {
   if (g.source.format === 'device') return 'in-place';
   const ss = g.sectorSize;

@@ -130,10 +130,15 @@ const FIX_PLACES: readonly FixPlace[] = ['in-place', 'copy', 'in-place-unless-pa
  */
 async function collisionCopies(groups: readonly CollisionGroup[], places: Uint8Array, paths: readonly string[]): Promise<Set<number>> {
   const copies = new Set<number>();
+  const searched = new Set<number>(); // an image in several groups (disk and partition GUIDs) is searched once
   for (const group of groups) {
     for (const { image } of group.members.slice(1)) {
       const place = FIX_PLACES[places[image]!];
-      if (place === 'copy' || (place === 'in-place-unless-parent' && !copies.has(image) && (await differencingChildren(paths[image]!)).length)) copies.add(image);
+      if (place === 'copy') copies.add(image);
+      else if (place === 'in-place-unless-parent' && !searched.has(image)) {
+        searched.add(image);
+        if ((await differencingChildren(paths[image]!)).length) copies.add(image);
+      }
     }
   }
   return copies;
