@@ -4,7 +4,7 @@ import { parseEntryEditText } from '../src/gpt/entry-edit.js';
 import { TYPE_GUIDS } from '../src/gpt/partition-types.js';
 import { crc32 } from '../src/gpt/crc32.js';
 import { decodeEntry, decodeName, decodeUsedEntries, encodeEntry, encodeName } from '../src/gpt/entries.js';
-import { decodeGuid, encodeGuid, normalizeGuid } from '../src/gpt/guid.js';
+import { decodeGuid, decodeRepeatedGuid, encodeGuid, normalizeGuid } from '../src/gpt/guid.js';
 import { decodeHeader, encodeHeader, isLegalEntrySize } from '../src/gpt/header.js';
 import { decodeMbr, encodeProtectiveMbr } from '../src/gpt/mbr.js';
 import { validateHeader } from '../src/gpt/validate-header.js';
@@ -17,6 +17,21 @@ describe('guid', () => {
     const back = new Uint8Array(16);
     encodeGuid('{c12a7328-f81f-11d2-ba4b-00a0c93ec93b}', back);
     expect(back).toEqual(bytes);
+  });
+  it('decodes a repeated GUID as the call before did, and a changed one anew, whichever array holds it', () => {
+    const esp = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B';
+    const basic = 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7';
+    const table = new Uint8Array(64);
+    encodeGuid(esp, table, 0);
+    encodeGuid(esp, table, 16);
+    encodeGuid(basic, table, 32); // and 48..63 stays zero
+    expect([0, 16, 32, 48, 0].map((at) => decodeRepeatedGuid(table, at))).toEqual([esp, esp, basic, '00000000-0000-0000-0000-000000000000', esp]);
+    const other = new Uint8Array(16);
+    encodeGuid(basic, other);
+    expect(decodeRepeatedGuid(other)).toBe(basic);
+    other[15] ^= 1; // the same array, one byte changed: never the remembered text
+    expect(decodeRepeatedGuid(other)).toBe(decodeGuid(other));
+    expect(decodeRepeatedGuid(other.subarray(0, 8))).toBe(decodeGuid(other.subarray(0, 8))); // cut short: missing bytes read as zero
   });
   it('normalizes or rejects text', () => {
     expect(normalizeGuid(' ebd0a0a2-b9e5-4433-87c0-68b6b72699c7 ')).toBe('EBD0A0A2-B9E5-4433-87C0-68B6B72699C7');

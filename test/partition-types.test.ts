@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PARTITION_TYPES, TYPE_GUIDS, resolveType, typeByGuid, type PartitionType } from '../src/gpt/partition-types.js';
@@ -20,6 +20,15 @@ describe('partition-type registry: shape', () => {
       expect(t.aliases.length).toBeGreaterThan(0);
       expect(t.guid).not.toBe(TYPE_GUIDS.UNUSED);
     }
+  });
+
+  it('keeps the table ASCII, comments too, so that V8 stores its names one byte a character', () => {
+    // A two-byte name in a report doubles the JSON that JSON.stringify builds (see TABLE's comment).
+    const source = readFileSync(new URL('../src/gpt/partition-types.ts', import.meta.url), 'utf8');
+    const table = /const TABLE = `([^`]*)`/.exec(source)?.[1];
+    expect(table?.length).toBeGreaterThan(10_000);
+    const wide = table!.split('\n').filter((line) => /[^\x00-\x7f]/.test(line));
+    expect(wide).toEqual([]);
   });
 
   it('has unique 4-hex-digit gdisk codes and unique lowercase aliases', () => {

@@ -26,24 +26,37 @@ export function overlapFindings(parts: readonly GptEntry[]): Finding[] {
   const sorted = parts.filter((e) => e.firstLba <= e.lastLba).sort((a, b) => a.firstLba - b.firstLba || a.index - b.index);
   const open = new EndHeap();
   const groups: Group[] = [];
-  let group: Group | undefined;
-  for (const e of sorted) {
+  // The group being swept is sorted[start..i]; a Group is made only for one with an overlap, since
+  // on a sound table every partition is a group of one (32,768 of them).
+  let start = 0;
+  let pairs = 0;
+  let examples: Array<[GptEntry, GptEntry]> = [];
+  let lastLba = 0;
+  const close = (end: number): void => {
+    if (pairs === 0) return;
+    groups.push({ members: sorted.slice(start, end), pairs, examples, firstLba: sorted[start]!.firstLba, lastLba });
+    examples = [];
+  };
+  sorted.forEach((e, i) => {
     open.popBefore(e.firstLba);
     if (open.size === 0) {
-      if (group && group.pairs > 0) groups.push(group);
-      group = { members: [], pairs: 0, examples: [], firstLba: e.firstLba, lastLba: e.lastLba };
+      close(i);
+      start = i;
+      pairs = 0;
+      lastLba = e.lastLba;
     }
     // Every end still open is at or after e's start: each of those partitions overlaps e.
-    group!.pairs += open.size;
-    for (const other of open.entries()) {
-      if (group!.examples.length >= EXAMPLE_PAIRS) break;
-      group!.examples.push(other.index < e.index ? [other, e] : [e, other]);
+    pairs += open.size;
+    if (open.size > 0) {
+      for (const other of open.entries()) {
+        if (examples.length >= EXAMPLE_PAIRS) break;
+        examples.push(other.index < e.index ? [other, e] : [e, other]);
+      }
     }
-    group!.members.push(e);
-    group!.lastLba = Math.max(group!.lastLba, e.lastLba);
+    lastLba = Math.max(lastLba, e.lastLba);
     open.push(e);
-  }
-  if (group && group.pairs > 0) groups.push(group);
+  });
+  close(sorted.length);
   const out = groups.slice(0, MAX_GROUPS).map(groupFinding);
   if (groups.length > MAX_GROUPS) {
     const rest = groups.slice(MAX_GROUPS);

@@ -261,17 +261,16 @@ function partitionFindings(g: LoadedGpt, h: GptHeader, parts: GptEntry[], fix: F
   const backupArrayStart = g.backup.headerValid ? g.backup.header!.entriesLba : cutShort ? primaryHeader.lastUsableLba + 1 : g.lastLba - arraySectors(h.entryCount, h.entrySize, ss);
   const backupEnd = g.backup.headerValid ? g.backup.lba : cutShort ? primaryHeader.alternateLba : g.lastLba;
 
+  const inTableArea = (e: GptEntry, where: string): Finding => ({ code: 'partition-in-table-area', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) overlaps ${where}: writing to it destroys the table` });
   for (const e of parts) {
     if (e.firstLba > e.lastLba) {
       out.push({ code: 'partition-out-of-range', severity: 'error', partition: e.index, message: `${partitionLabel(e)} ends (LBA ${e.lastLba}) before it begins (LBA ${e.firstLba})` });
       continue;
     }
     // Each rule on its own: a partition over the backup table that also runs off the disk gets both.
-    const inPrimaryArea = e.firstLba <= primaryArrayEnd;
-    const inBackupArea = e.lastLba >= backupArrayStart && e.firstLba <= backupEnd;
-    for (const [inArea, where] of [[inPrimaryArea, `the protective MBR / primary GPT (LBA 0..${primaryArrayEnd})`], [inBackupArea, `the backup GPT (LBA ${backupArrayStart}..${backupEnd})`]] as const) {
-      if (inArea) out.push({ code: 'partition-in-table-area', severity: 'error', partition: e.index, message: `${partitionLabel(e)} (LBA ${e.firstLba}..${e.lastLba}) overlaps ${where}: writing to it destroys the table` });
-    }
+    // The messages are built only for the partitions that get them: this loop runs for every entry.
+    if (e.firstLba <= primaryArrayEnd) out.push(inTableArea(e, `the protective MBR / primary GPT (LBA 0..${primaryArrayEnd})`));
+    if (e.lastLba >= backupArrayStart && e.firstLba <= backupEnd) out.push(inTableArea(e, `the backup GPT (LBA ${backupArrayStart}..${backupEnd})`));
     if (e.lastLba > g.lastLba) {
       const where = e.firstLba > g.lastLba ? 'lies wholly outside the image' : 'runs past the end of the image';
       const why = cutShort ? ': the image is clipped or cut short, so its contents are not judged' : '';

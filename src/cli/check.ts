@@ -3,6 +3,7 @@ import { findingsExitCode } from '../check/check.js';
 import { CLOUD_TARGETS, PROFILES, type CloudTarget, type Profile } from '../check/finding.js';
 import { UsageError, parseSectorSize } from './errors.js';
 import { cliOpenOptions } from './progress.js';
+import { printLine } from './print.js';
 import { renderCheck } from './render-check.js';
 
 export interface CheckCliOptions {
@@ -39,6 +40,6 @@ export async function runCheck(disk: string, options: CheckCliOptions): Promise<
   const sectorSize = parseSectorSize(options.sectorSize);
   const target = parseTarget(options.target);
   const report = await checkDisk(disk, { profile, ...(target ? { target } : {}), ...(sectorSize !== undefined ? { sectorSize } : {}), ...cliOpenOptions(options.parent) });
-  process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderCheck(report) + '\n');
+  printLine(options.json ? JSON.stringify(report, null, 2) : renderCheck(report));
   return findingsExitCode(report.findings, failOn);
 }

@@ -4,6 +4,7 @@ import { loadGpt } from '../read/load-gpt.js';
 import { inspectReport } from '../report/inspect-report.js';
 import { renderHexdump } from './hexdump.js';
 import { EXIT, parseSectorSize } from './errors.js';
+import { printLine } from './print.js';
 import { renderInspect } from './render-inspect.js';
 
 export interface InspectOptions {
@@ -21,6 +22,6 @@ export async function runInspect(disk: string, options: InspectOptions): Promise
     const loaded = await loadGpt(source, load);
     return { report: await inspectReport(loaded), hexdump: options.hexdump && !options.json ? renderHexdump(loaded) : '' };
   }, cliOpenOptions(options.parent));
-  process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderInspect(report) + hexdump + '\n');
+  printLine(options.json ? JSON.stringify(report, null, 2) : renderInspect(report) + hexdump);
   return report.table === 'none' ? EXIT.FINDINGS : EXIT.OK;
 }

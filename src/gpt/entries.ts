@@ -1,6 +1,6 @@
 import { attributeNames } from './attributes.js';
 import { crc32 } from './crc32.js';
-import { decodeGuid, encodeGuid, isZeroGuid } from './guid.js';
+import { decodeGuid, decodeRepeatedGuid, encodeGuid, isZeroGuid } from './guid.js';
 import { put64, u64, u64big } from './le.js';
 
 /** Offset and length of the name field inside an entry. */
@@ -37,7 +37,7 @@ export class GptEntry {
   }
 
   get typeGuid(): string {
-    return (this.typeGuid_ ??= decodeGuid(this.array, this.offset));
+    return (this.typeGuid_ ??= decodeRepeatedGuid(this.array, this.offset));
   }
 
   get uniqueGuid(): string {

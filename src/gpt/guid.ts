@@ -32,6 +32,27 @@ export function decodeGuid(bytes: Uint8Array, offset = 0): string {
   return String.fromCharCode.apply(null, textCodes);
 }
 
+/** The GUID decodeRepeatedGuid decoded last: its bytes and its text. */
+const lastBytes = new Uint8Array(16);
+let lastText: string | undefined;
+
+/**
+ * decodeGuid for a field that mostly repeats, as the type GUIDs of a table's entries do: the same
+ * 16 bytes as the call before give that call's string back, which is neither built again nor, as a
+ * map key, hashed again (V8 keeps a string's hash). A 32,768-entry table has a handful of types.
+ */
+export function decodeRepeatedGuid(bytes: Uint8Array, offset = 0): string {
+  if (lastText !== undefined) {
+    let same = true;
+    for (let i = 0; i < 16 && same; i++) same = bytes[offset + i] === lastBytes[i];
+    if (same) return lastText;
+  }
+  const text = decodeGuid(bytes, offset);
+  for (let i = 0; i < 16; i++) lastBytes[i] = bytes[offset + i] ?? 0;
+  lastText = text;
+  return text;
+}
+
 const GUID_TEXT = /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}?$/i;
 
 /** Canonical uppercase form of GUID text (braces allowed), or undefined when it is not a GUID. */
