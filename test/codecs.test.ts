@@ -29,7 +29,7 @@ describe('guid', () => {
     const other = new Uint8Array(16);
     encodeGuid(basic, other);
     expect(decodeRepeatedGuid(other)).toBe(basic);
-    other[15] ^= 1; // the same array, one byte changed: never the remembered text
+    other[15] = other[15]! ^ 1; // the same array, one byte changed: never the remembered text
     expect(decodeRepeatedGuid(other)).toBe(decodeGuid(other));
     expect(decodeRepeatedGuid(other.subarray(0, 8))).toBe(decodeGuid(other.subarray(0, 8))); // cut short: missing bytes read as zero
   });
