@@ -50,10 +50,8 @@ async function run() {
   }
   const { main, script } = source !== undefined ? loadBundle(source) : await import(pathToFileURL(join(__dirname, '..', 'dist', 'cli', 'main.js')).href);
   process.exitCode = await main(process.argv);
-  // scripts/bundle.js runs sample commands with this set, to record the functions that run:
-  // GPTDOCTOR_CACHE_RUNS holds more argument lists to run in this process before the cache is made.
+  // scripts/bundle.js runs a sample check with this set, to record the functions that ran.
   if (script && process.env.GPTDOCTOR_WRITE_CODE_CACHE) {
-    for (const args of JSON.parse(process.env.GPTDOCTOR_CACHE_RUNS ?? '[]')) await main([...process.argv.slice(0, 2), ...args]);
     const header = Buffer.from(`${process.env.GPTDOCTOR_BUILD_ID}\n`, 'latin1');
     writeFileSync(process.env.GPTDOCTOR_WRITE_CODE_CACHE, Buffer.concat([header, script.createCachedData()]));
   }
