@@ -403,3 +403,23 @@ describe('recover over huge and hostile containers reads only what they allocate
     });
   });
 });
+
+describe('raw image files', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('a file allocated in full is one range; a sparse one keeps its holes (SEEK_DATA through the addon)', async () => {
+    const dense = join(dir.path, 'dense.img');
+    writeFileSync(dense, Buffer.alloc(4 * MiB, 0x5a));
+    const sparse = join(dir.path, 'sparse.img');
+    writeFileSync(sparse, '');
+    run('truncate', ['-s', String(64 * MiB), sparse]);
+    const fd = openSync(sparse, 'r+');
+    writeSync(fd, Buffer.alloc(MiB, 0x5a), 0, MiB, 32 * MiB);
+    closeSync(fd);
+    expect((await rangesOf(dense)).ranges).toEqual([[0, 4 * MiB]]);
+    const { ranges } = await rangesOf(sparse);
+    expect(ranges.some(([a, b]) => a <= 32 * MiB && b >= 33 * MiB)).toBe(true);
+    expect(ranges.reduce((sum, [a, b]) => sum + b - a, 0)).toBeLessThan(16 * MiB);
+  });
+});
