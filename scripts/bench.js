@@ -11,6 +11,7 @@
 //   vhdx  — check of a dynamic VHDX vs `qemu-img convert -O raw` + `sgdisk -v`; bytes read per check.
 //   table — tables of 128, 8,192 and 32,768 used entries vs sgdisk, sfdisk and parted.
 //   remote — 50 URLs 20 ms away: scan vs curl + sgdisk -v and the serial bound (bench-remote.js).
+//   share — 50 images on a share whose reads take 2 ms: scan vs a sgdisk -v loop (bench-share.js).
 //   baseline — with BENCH_BASELINE=DIR (another checkout, built: `npm ci` there), the same
 //           gptdoctor commands run with that build too, alternately in one run, so a
 //           restructuring can show it made nothing slower.
@@ -285,6 +286,11 @@ sh(`gunzip -c ${join(root, 'test/images/windows.img.gz')} > ${windowsFixture}`);
 const remote = await remoteRows({ gd, tmp, image: windowsFixture, time });
 rows.push(...remote.rows);
 
+// (i) Images on a network share: every read 2 ms away (scripts/bench-share.js, a FUSE share).
+const { shareRows } = await import('./bench-share.js');
+const share = await shareRows({ gd, tmp, image: windowsFixture, time });
+rows.push(...share.rows);
+
 const startupCmds = [`${gd} --version`, 'node -e 0', ...(machineCaCerts ? [`NODE_EXTRA_CA_CERTS=${machineCaCerts} node -e 0`] : [])];
 const [versionMs, bareMs, caMs] = timeInTurn(startupCmds, REPEATS);
 const startupPeers = [['node -e 0', bareMs]];
@@ -370,6 +376,12 @@ lines.push(
   '| image | reads | bytes read | needed (each byte once) |',
   '|---|---|---|---|',
   ...Object.entries(bytesRead).map(([k, v]) => `| ${k} | ${v.reads} | ${kib(v.total)} | ${kib(v.distinct)} |`),
+);
+lines.push(
+  '',
+  share.readsPerImage
+    ? `On the share (every read waits 2 ms; metadata answers at once): gptdoctor made ${share.readsPerImage.gptdoctor.toFixed(1)} reads per image, sgdisk -v ${share.readsPerImage.sgdisk.toFixed(1)}.`
+    : `The network-share row did not run: ${share.skipped}.`,
 );
 lines.push('', `The recover hunt read the 1 GiB image at ${(huntRate / 1024).toFixed(2)} GiB/s, Node start-up included.`);
 lines.push('', `Per image in the scan: gptdoctor ${fmt(scanMs / IMAGES)} (${fmt(scanStructureMs / IMAGES)} with \`--profile structure\`), sgdisk -v ${fmt(sgdiskLoop / IMAGES)}, sfdisk --verify ${fmt(sfdiskLoop / IMAGES)}.`);

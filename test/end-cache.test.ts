@@ -1,13 +1,26 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDisk } from '../src/api.js';
 import { EndCache, END_WINDOW } from '../src/disk/end-cache.js';
 import { FileSource } from '../src/disk/file-source.js';
+import { isNetworkType, onNetworkFileSystem } from '../src/disk/network-fs.js';
 import { fixtureFile } from './helpers/images.js';
+import { gptdoctor } from './helpers/cli.js';
 import { prng, tempDir } from './helpers/tools.js';
 
+/** The FUSE share needs /dev/fuse, fusermount and Debian's python3-fusepy (.ci/run installs it). */
+function haveShare(): boolean {
+  return existsSync('/dev/fuse') && spawnSync('/usr/bin/python3', ['-c', 'import fusepy'], { stdio: 'ignore' }).status === 0 && spawnSync('fusermount', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
 /**
- * The head and tail of a read-only file, each fetched in one read: against a counting fake, and a
- * structure check of real images (sgdisk's, at 512 and 4096 bytes a sector) that makes two reads.
+ * The head and tail of an image on a network share, each fetched in one read: against a counting
+ * fake, and on a real (FUSE) share, where a structure check of sgdisk's images, at 512 and 4096
+ * bytes a sector, makes two reads and reports what the local copy does.
  */
 
 function fakeFile(size: number): Uint8Array {
@@ -15,30 +28,31 @@ function fakeFile(size: number): Uint8Array {
   return Uint8Array.from({ length: size }, () => Math.floor(random() * 256));
 }
 
-function counted(bytes: Uint8Array, window = END_WINDOW): { cache: EndCache; reads: Array<[number, number]> } {
+/** A cache over `bytes` whose reads are recorded as [start, end) and answered on a later turn. */
+function counted(bytes: Uint8Array): { cache: EndCache; reads: Array<[number, number]> } {
   const reads: Array<[number, number]> = [];
   const cache = new EndCache(bytes.length, (target, offset) => {
     const n = Math.max(0, Math.min(target.length, bytes.length - offset));
     target.set(bytes.subarray(offset, offset + n));
     reads.push([offset, offset + n]);
-    return n;
-  }, window);
+    return new Promise<number>((resolve) => setTimeout(() => resolve(n), 1));
+  });
   return { cache, reads };
 }
 
 describe('EndCache', () => {
   const size = 1024 * 1024 + 1000; // not a whole number of windows, as a real image need not be
   const file = fakeFile(size);
+  const headReads = [[0, 512], [512, 512], [1024, 16384], [0, 8192], [4096, 4096], [8192, 16384]] as const;
+  const tailReads = [[size - 512, 512], [size - 512 - 16384, 16384], [size - 4096, 4096], [size - END_WINDOW, END_WINDOW]] as const;
 
-  it('serves every read within the head from one read of the window, and within the tail from one more', () => {
+  it('asks for the head and the tail at once, one read each, at the first read of either, before either answers', async () => {
     const { cache, reads } = counted(file);
-    for (const [offset, length] of [[0, 512], [512, 512], [1024, 16384], [0, 8192], [4096, 4096], [8192, 16384]] as const) {
-      expect(cache.read(offset, length)).toEqual(file.slice(offset, offset + length));
-    }
-    for (const [offset, length] of [[size - 512, 512], [size - 512 - 16384, 16384], [size - 4096, 4096], [size - END_WINDOW, END_WINDOW]] as const) {
-      expect(cache.read(offset, length)).toEqual(file.slice(offset, offset + length));
-    }
+    const pending = [...tailReads, ...headReads].map(([offset, length]) => cache.read(offset, length));
     expect(reads).toEqual([[0, END_WINDOW], [size - END_WINDOW, size]]);
+    const got = await Promise.all(pending);
+    expect(got).toEqual([...tailReads, ...headReads].map(([offset, length]) => file.slice(offset, offset + length)));
+    expect(reads.length).toBe(2);
   });
 
   it('leaves any other read to the file: the middle, and ranges that run out of a window', () => {
@@ -49,61 +63,122 @@ describe('EndCache', () => {
     expect(reads).toEqual([]);
   });
 
-  it('hands out copies: changing one changes nothing kept', () => {
+  it('hands out copies: changing one changes nothing kept', async () => {
     const { cache } = counted(file);
-    const first = cache.read(0, 512)!;
-    first.fill(0xff);
-    expect(cache.read(0, 512)).toEqual(file.slice(0, 512));
+    (await cache.read(0, 512))!.fill(0xff);
+    expect(await cache.read(0, 512)).toEqual(file.slice(0, 512));
   });
 
-  it('a file smaller than a window is read once, whole, and a read past its end gets what there is', () => {
+  it('a file smaller than a window is read once, whole, and a read past its end gets what there is', async () => {
     const small = fakeFile(3000);
     const { cache, reads } = counted(small);
-    expect(cache.read(0, 512)).toEqual(small.slice(0, 512));
-    expect(cache.read(2900, 512)).toEqual(small.slice(2900));
+    expect(await cache.read(0, 512)).toEqual(small.slice(0, 512));
+    expect(await cache.read(2900, 512)).toEqual(small.slice(2900));
     expect(cache.read(3000, 512)).toBeUndefined();
     expect(reads).toEqual([[0, 3000]]);
   });
 
-  it('a file that shrank after it was opened gives what is there, never bytes it does not have', () => {
+  it('a file that shrank after it was opened gives what is there, never bytes it does not have', async () => {
     const shrunk = file.slice(0, 10_000);
-    const reads: Array<[number, number]> = [];
-    const cache = new EndCache(size, (target, offset) => {
+    const cache = new EndCache(size, async (target, offset) => {
       const n = Math.max(0, Math.min(target.length, shrunk.length - offset));
       target.set(shrunk.subarray(offset, offset + n));
-      reads.push([offset, n]);
       return n;
     });
-    expect(cache.read(0, 512)).toEqual(shrunk.slice(0, 512));
-    expect(cache.read(9_000, 4096)).toBeUndefined(); // past what the window holds now: read it directly
-    expect(cache.read(size - 512, 512)).toBeUndefined();
+    expect(await cache.read(0, 512)).toEqual(shrunk.slice(0, 512));
+    expect(await cache.read(9_000, 4096)).toBeUndefined(); // past what the window holds now: read it directly
+    expect(await cache.read(size - 512, 512)).toBeUndefined();
+  });
+
+  it('a failed read fails the reads that wait for it', async () => {
+    const cache = new EndCache(size, () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })));
+    await expect(cache.read(0, 512)).rejects.toMatchObject({ code: 'EIO' });
+    await expect(cache.read(size - 512, 512)).rejects.toMatchObject({ code: 'EIO' });
   });
 });
 
-describe('a structure check of an image file', () => {
-  const dir = tempDir();
-  afterAll(() => dir.cleanup());
+describe('network file systems', () => {
+  it('NFS, SMB/CIFS, FUSE, Ceph, 9P, AFS, GPFS and Lustre are; ext4, XFS, Btrfs, tmpfs and ZFS are not', () => {
+    for (const type of [0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x65735546, 0x00c36400, 0x01021997, 0x5346414f, 0x6b414653, 0x47504653, 0x0bd00bd0]) expect(isNetworkType(type), type.toString(16)).toBe(true);
+    for (const type of [0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x2fc12fc1, 0]) expect(isNetworkType(type), type.toString(16)).toBe(false);
+  });
 
-  for (const name of ['linux', 'sector4k', 'entries256', 'entry-size-256', 'windows-esp-basic']) {
-    it(`${name}: two reads of the file, the head and the tail`, async () => {
-      const source = await FileSource.open(fixtureFile(name, dir.path));
+  it('this machine\'s temporary directory is local', () => {
+    expect(onNetworkFileSystem(tmpdir())).toBe(false);
+  });
+});
+
+describe.runIf(haveShare())('images on a network share (a FUSE share, scripts/slow-share.py)', () => {
+  const dir = tempDir();
+  const files = join(dir.path, 'files');
+  const mount = join(dir.path, 'mnt');
+  const served = join(dir.path, 'served');
+  mkdirSync(files);
+  mkdirSync(mount);
+  const names = ['linux', 'sector4k', 'entries256', 'entry-size-256', 'windows-esp-basic'];
+  for (const name of names) fixtureFile(name, files);
+  let share: ChildProcess | undefined;
+  const reads = (): number => Number(readFileSync(served, 'utf8'));
+  beforeAll(async () => {
+    share = spawn('/usr/bin/python3', [fileURLToPath(new URL('../scripts/slow-share.py', import.meta.url)), files, mount, '1', served], { stdio: 'ignore' });
+    for (let i = 0; i < 200 && !existsSync(join(mount, 'linux.img')); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(onNetworkFileSystem(join(mount, 'linux.img'))).toBe(true);
+  });
+  afterAll(async () => {
+    spawnSync('fusermount', ['-u', mount]);
+    if (share && share.exitCode === null) await new Promise((resolve) => share!.on('exit', resolve));
+    dir.cleanup();
+  });
+
+  for (const name of names) {
+    it(`${name}: a structure check reads the file twice, the head and the tail, and reports what the local copy does`, async () => {
+      const before = reads();
+      const source = await FileSource.open(join(mount, `${name}.img`));
+      let shared;
       try {
-        const report = await checkDisk(source, { profile: 'structure' });
-        expect(report.partitions.length).toBeGreaterThan(0);
+        shared = await checkDisk(source, { profile: 'structure' });
         expect(source.systemReads).toBe(2);
       } finally {
         await source.close();
       }
+      expect(reads() - before).toBe(2);
+      const local = await checkDisk(join(files, `${name}.img`), { profile: 'structure' });
+      expect({ ...shared, source: { ...shared.source, path: '' } }).toEqual({ ...local, source: { ...local.source, path: '' } });
+      expect(shared.partitions.length).toBeGreaterThan(0);
     });
   }
 
-  it('a file opened for writing keeps nothing: what it reads is what is on disk now', async () => {
-    const source = await FileSource.open(fixtureFile('linux', dir.path), { writable: true });
+  it('a scan of the share: two reads an image, and the reports of a scan of the local copies', () => {
+    const before = reads();
+    const remote = gptdoctor(['scan', '--json', '--profile', 'structure', mount]);
+    expect(reads() - before).toBe(2 * names.length);
+    const local = gptdoctor(['scan', '--json', '--profile', 'structure', files]);
+    // Each image's report, named by its file: the late lines of identity collisions name which
+    // image a directory listing gave first, which the share and the local directory need not agree on.
+    type Line = { late?: string; source: { path: string }; findings?: Array<{ code: string }> };
+    const strip = (out: string): unknown[] =>
+      out
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Line)
+        .filter((r) => !r.late)
+        .map((r) => ({ ...r, source: { ...r.source, path: r.source.path.split('/').pop() }, findings: r.findings?.filter((f) => !f.code.endsWith('-collision')) }))
+        .sort((x, y) => x.source.path!.localeCompare(y.source.path!));
+    expect(remote.status).toBe(local.status);
+    expect(strip(local.stdout)).toHaveLength(names.length);
+    expect(strip(remote.stdout)).toEqual(strip(local.stdout));
+  });
+});
+
+describe('a local image file', () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+
+  it('keeps nothing: each read goes to the page cache, which is cheaper than copying windows', async () => {
+    const source = await FileSource.open(fixtureFile('linux', dir.path));
     try {
-      const before = await source.read(512, 8);
-      await source.write(512, new TextEncoder().encode('NOT PART'));
-      expect(new TextDecoder().decode(await source.read(512, 8))).toBe('NOT PART');
-      expect(new TextDecoder().decode(before)).toBe('EFI PART');
+      await checkDisk(source, { profile: 'structure' });
+      expect(source.systemReads).toBeGreaterThan(2);
     } finally {
       await source.close();
     }

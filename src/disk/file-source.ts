@@ -1,14 +1,16 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, read as readAsync, readSync, writeSync } from 'node:fs';
 import { DiskError, systemErrorCode, type BlockSource, type SourceFormat } from './block-source.js';
 import { EndCache } from './end-cache.js';
+import { onNetworkFileSystem } from './network-fs.js';
 
 /**
  * A raw image file (or anything Node can read by offset). Only the requested ranges are read,
  * so sparse multi-terabyte images cost nothing. Opened read-only unless `writable` is asked for.
  *
- * I/O is synchronous under async signatures (but for readInto, the whole-disk pass): the ranges
- * are small and usually cached, and a promise-based read costs ten times the syscall itself,
- * which dominates a scan of many images.
+ * I/O is synchronous under async signatures, but for the head and tail windows of a file on a
+ * network file system (end-cache.ts: two reads an image, which there should wait side by side) and
+ * readInto (the whole-disk pass): locally the ranges are small and usually cached, and a
+ * promise-based read costs ten times the syscall itself, which dominates a scan of many images.
  */
 /**
  * Read-only opens leave even the file's access time alone where the OS allows it (Linux
@@ -39,7 +41,7 @@ export class FileSource implements BlockSource {
   private read_ = 0;
   private systemReads_ = 0;
   private closed = false;
-  /** A read-only file's head and tail, each fetched in one read (end-cache.ts); never for a file being written. */
+  /** On a network file system, a read-only file's head and tail, each fetched in one read (end-cache.ts). */
   private readonly ends: EndCache | undefined;
 
   private constructor(
@@ -48,8 +50,10 @@ export class FileSource implements BlockSource {
     readonly size: number,
     readonly writable: boolean,
     private readonly extras: DescriptorExtras = {},
+    /** Read-only, on a network file system: its head and tail are kept, read together on libuv's threads. */
+    remote = false,
   ) {
-    this.ends = writable ? undefined : new EndCache(size, (buffer, offset) => this.readFully(buffer, offset));
+    this.ends = remote && !writable ? new EndCache(size, (buffer, offset) => this.readFullyAsync(buffer, offset)) : undefined;
   }
 
   /**
@@ -73,20 +77,20 @@ export class FileSource implements BlockSource {
       closeSync(fd);
       throw new DiskError('EISDIR', `${path} is a directory, not a disk image`);
     }
-    return new FileSource(path, fd, stat.size, writable);
+    return new FileSource(path, fd, stat.size, writable, {}, !writable && onNetworkFileSystem(path));
   }
 
   get bytesRead(): number {
     return this.read_;
   }
 
-  /** Reads that reached the file (each a round trip on a network share): tests show a check makes two. */
+  /** Reads that reached the file (on a network share, each a round trip): a structure check there makes two. */
   get systemReads(): number {
     return this.systemReads_;
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const kept = this.ends?.read(offset, length);
+    const kept = await this.ends?.read(offset, length);
     if (kept) {
       this.read_ += kept.length;
       return kept;
@@ -98,21 +102,27 @@ export class FileSource implements BlockSource {
   }
 
   /**
-   * The one asynchronous read: it is only used for large chunks of a whole-disk pass, where the
-   * promise costs nothing beside the copy, and several in flight run on libuv's threads at once.
+   * Asynchronous, as the head and tail windows' reads are: used for large chunks of a whole-disk
+   * pass, where the promise costs nothing beside the copy, and several in flight run on libuv's
+   * threads at once.
    */
   async readInto(target: Uint8Array, offset: number): Promise<number> {
-    const wanted = Math.max(0, Math.min(target.length, this.size - offset));
+    const done = await this.readFullyAsync(target.subarray(0, Math.max(0, Math.min(target.length, this.size - offset))), offset);
+    this.read_ += done;
+    return done;
+  }
+
+  /** Fills `buffer` from `offset` on libuv's threads, or as far as the file goes. */
+  private async readFullyAsync(buffer: Uint8Array, offset: number): Promise<number> {
     let done = 0;
-    while (done < wanted) {
+    while (done < buffer.length) {
       this.systemReads_++;
       const got = await new Promise<number>((resolve, reject) =>
-        readAsync(this.fd, target, done, wanted - done, offset + done, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))),
+        readAsync(this.fd, buffer, done, buffer.length - done, offset + done, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))),
       );
       if (got === 0) break; // the file shrank under us: hand back what exists
       done += got;
     }
-    this.read_ += done;
     return done;
   }
 
