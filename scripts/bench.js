@@ -380,7 +380,7 @@ lines.push(
 lines.push(
   '',
   share.readsPerImage
-    ? `On the share (every read waits 2 ms; metadata answers at once): gptdoctor made ${share.readsPerImage.gptdoctor.toFixed(1)} reads per image, sgdisk -v ${share.readsPerImage.sgdisk.toFixed(1)}.`
+    ? `On the share (every read waits 2 ms; metadata answers at once), reads per image: gptdoctor ${share.readsPerImage.structure.toFixed(1)} with \`--profile structure\` and ${share.readsPerImage.rules.toFixed(1)} with the default rules, sgdisk -v ${share.readsPerImage.sgdisk.toFixed(1)}.`
     : `The network-share row did not run: ${share.skipped}.`,
 );
 lines.push('', `The recover hunt read the 1 GiB image at ${(huntRate / 1024).toFixed(2)} GiB/s, Node start-up included.`);

@@ -1,16 +1,16 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, read as readAsync, readSync, writeSync } from 'node:fs';
 import { DiskError, systemErrorCode, type BlockSource, type SourceFormat } from './block-source.js';
-import { EndCache } from './end-cache.js';
 import { onNetworkFileSystem } from './network-fs.js';
+import { HEAD_BYTES, ReadCache } from './read-cache.js';
 
 /**
  * A raw image file (or anything Node can read by offset). Only the requested ranges are read,
  * so sparse multi-terabyte images cost nothing. Opened read-only unless `writable` is asked for.
  *
- * I/O is synchronous under async signatures, but for the head and tail windows of a file on a
- * network file system (end-cache.ts: two reads an image, which there should wait side by side) and
- * readInto (the whole-disk pass): locally the ranges are small and usually cached, and a
- * promise-based read costs ten times the syscall itself, which dominates a scan of many images.
+ * I/O is synchronous under async signatures, but for files on a network file system (read through
+ * a ReadCache, whose few large reads should wait side by side) and readInto (the whole-disk pass):
+ * locally the ranges are small and usually cached, and a promise-based read costs ten times the
+ * syscall itself, which dominates a scan of many images.
  */
 /**
  * Read-only opens leave even the file's access time alone where the OS allows it (Linux
@@ -41,8 +41,12 @@ export class FileSource implements BlockSource {
   private read_ = 0;
   private systemReads_ = 0;
   private closed = false;
-  /** On a network file system, a read-only file's head and tail, each fetched in one read (end-cache.ts). */
-  private readonly ends: EndCache | undefined;
+  /**
+   * On a network file system, a read-only file's read cache (read-cache.ts, as for disks over
+   * HTTP): its reads go out on libuv's threads, few and large, so that the images a scan has open
+   * wait for their round trips side by side.
+   */
+  private readonly cache: ReadCache | undefined;
 
   private constructor(
     readonly path: string,
@@ -50,10 +54,10 @@ export class FileSource implements BlockSource {
     readonly size: number,
     readonly writable: boolean,
     private readonly extras: DescriptorExtras = {},
-    /** Read-only, on a network file system: its head and tail are kept, read together on libuv's threads. */
+    /** Read-only, on a network file system: read through a ReadCache. */
     remote = false,
   ) {
-    this.ends = remote && !writable ? new EndCache(size, (buffer, offset) => this.readFullyAsync(buffer, offset)) : undefined;
+    this.cache = remote && !writable ? new ReadCache(size, (start, end) => this.fetchRange(start, end)) : undefined;
   }
 
   /**
@@ -77,7 +81,25 @@ export class FileSource implements BlockSource {
       closeSync(fd);
       throw new DiskError('EISDIR', `${path} is a directory, not a disk image`);
     }
-    return new FileSource(path, fd, stat.size, writable, {}, !writable && onNetworkFileSystem(path));
+    const remote = !writable && onNetworkFileSystem(path);
+    const source = new FileSource(path, fd, stat.size, writable, {}, remote);
+    if (remote) await source.readHead();
+    return source;
+  }
+
+  /**
+   * The first request of a file on a share reads HEAD_BYTES, as a disk over HTTP's does: the MBR,
+   * the primary GPT at any sector size and a container's first header; the tail comes in one more.
+   */
+  private async readHead(): Promise<void> {
+    const head = await this.fetchRange(0, Math.min(this.size, HEAD_BYTES));
+    this.cache!.fill(0, head);
+  }
+
+  /** [start, end) of the file, read on libuv's threads (fewer bytes only if it shrank under us). */
+  private async fetchRange(start: number, end: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(end - start);
+    return bytes.subarray(0, await this.readFullyAsync(bytes, start));
   }
 
   get bytesRead(): number {
@@ -90,10 +112,10 @@ export class FileSource implements BlockSource {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const kept = await this.ends?.read(offset, length);
-    if (kept) {
-      this.read_ += kept.length;
-      return kept;
+    if (this.cache) {
+      const bytes = await this.cache.read(offset, length);
+      this.read_ += bytes.length;
+      return bytes;
     }
     const buffer = new Uint8Array(Math.max(0, Math.min(length, this.size - offset)));
     const done = this.readFully(buffer, offset);

@@ -1,21 +1,16 @@
 import { DiskError, type ReadableDisk, type SourceFormat } from './block-source.js';
-import { ReadCache, DEFAULT_CACHE_POLICY, type CachePolicy } from './http-cache.js';
+import { ReadCache, DEFAULT_CACHE_POLICY, HEAD_BYTES, type CachePolicy } from './read-cache.js';
 import { HttpClient, DEFAULT_TIMEOUT_MS, type HttpOptions } from './http-client.js';
 import { DEFAULT_RETRY } from './http-retry.js';
 import { redactUrl } from './url-redact.js';
 
 /**
  * An object on an HTTP(S) server (a static file, an S3 presigned URL, an Azure blob SAS URL) as a
- * readable file: single-range GETs (http-client.ts) behind a read cache (http-cache.ts). Its
+ * readable file: single-range GETs (http-client.ts) behind a read cache (read-cache.ts). Its
  * `path` is the URL without query or userinfo, so no signature is ever shown. It never writes.
  * open.ts reads containers and compressed images through it as through a local file.
  */
 
-/**
- * The first request reads this much, so that it also serves the MBR, the primary GPT header and
- * its array at any sector size (4 KiB sectors: 24 KiB), and a container's first header.
- */
-export const HEAD_BYTES = 64 * 1024;
 
 /** Bytes per request when a compressed image is streamed whole into its decompressor. */
 const STREAM_REQUEST_BYTES = 256 * 1024 * 1024;

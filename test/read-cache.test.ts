@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CACHE_POLICY, ReadCache, planRuns, type CachePolicy } from '../src/disk/http-cache.js';
+import { DEFAULT_CACHE_POLICY, ReadCache, planRuns, type CachePolicy } from '../src/disk/read-cache.js';
 import { prng } from './helpers/tools.js';
 
 /**
- * The read cache of disks read over HTTP, against a counting fake of the range fetch: what it
+ * The read cache of disks read over a network (HTTP, file shares), against a counting fake of the range fetch: what it
  * asks for, how often, and that it hands out the right bytes whatever the order of the reads.
  */
 

@@ -1,7 +1,8 @@
 /**
  * The read cache of a disk read over a network, where each round trip costs far more than the
- * bytes it carries. A check asks for many small reads (a sector here, a directory cluster there);
- * the cache turns them into few requests:
+ * bytes it carries: an object over HTTP(S) (http-source.ts), and an image file on a network file
+ * system (file-source.ts, network-fs.ts). A check asks for many small reads (a sector here, a
+ * directory cluster there); the cache turns them into few requests:
  *
  * - bytes are kept in aligned blocks, and a miss fetches its blocks plus `readAheadBlocks` more,
  *   so a run of sector reads (a FAT directory, MFT records) costs one request;
@@ -15,6 +16,13 @@
  * Memory is bounded by `capacityBytes` (least recently used blocks go first). The fetch function
  * is given; this module does no I/O of its own, so it is tested with a counting fake.
  */
+
+/**
+ * The first request of a disk read over a network reads this much, so that it also serves the MBR,
+ * the primary GPT header and its array at any sector size (4 KiB sectors: 24 KiB; 256 entries of
+ * 128 bytes: 33 KiB), and a container's first header. The tail then comes in one more.
+ */
+export const HEAD_BYTES = 64 * 1024;
 
 /** Returns exactly the bytes [start, end) of the object. */
 export type FetchRange = (start: number, end: number) => Promise<Uint8Array>;
