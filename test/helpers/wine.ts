@@ -44,8 +44,12 @@ export class WinePrefix {
     return prefix;
   }
 
+  /**
+   * TMPDIR is the scratch directory: wineserver keeps its socket directory (wine-XXXXXX) there,
+   * which would otherwise stay in /tmp after every run, as the test's directory goes.
+   */
   env(): NodeJS.ProcessEnv {
-    return { ...process.env, WINEPREFIX: this.path, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', NODE_SKIP_PLATFORM_CHECK: '1', NODE_OPTIONS: '' };
+    return { ...process.env, WINEPREFIX: this.path, TMPDIR: this.scratch, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', NODE_SKIP_PLATFORM_CHECK: '1', NODE_OPTIONS: '' };
   }
 
   /** Runs a Windows program. Wine hands Node pipes it cannot open as stdout, so output goes through files. */
