@@ -1,8 +1,9 @@
 // The network-share rows of `npm run bench` (issue #20: a scan on a share is bounded by round
 // trips, not by CPU): 50 copies of the 4-partition Windows image on a share whose every read waits
-// 2 ms (scripts/slow-share.py: FUSE, no client caching), scanned with --profile structure, against a
-// loop of `sgdisk -v` over the same files and against the serial lower bound of 2 reads per image
-// (head and tail). The share counts the reads, so the rows also show reads per image.
+// 2 ms (scripts/slow-share.py: FUSE, no client caching), scanned with --profile structure and with
+// the default rules, against a loop of `sgdisk -v` over the same files and against the serial lower
+// bound of 2 reads per image (head and tail). The share counts the reads, so the rows also show
+// reads per image.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -124,9 +124,8 @@ export class FileSource implements BlockSource {
   }
 
   /**
-   * Asynchronous, as the head and tail windows' reads are: used for large chunks of a whole-disk
-   * pass, where the promise costs nothing beside the copy, and several in flight run on libuv's
-   * threads at once.
+   * Asynchronous, as a network file's reads are: used for large chunks of a whole-disk pass, where
+   * the promise costs nothing beside the copy, and several in flight run on libuv's threads at once.
    */
   async readInto(target: Uint8Array, offset: number): Promise<number> {
     const done = await this.readFullyAsync(target.subarray(0, Math.max(0, Math.min(target.length, this.size - offset))), offset);
