@@ -49,9 +49,12 @@ async function run() {
     // not bundled
   }
   const { main, script } = source !== undefined ? loadBundle(source) : await import(pathToFileURL(join(__dirname, '..', 'dist', 'cli', 'main.js')).href);
-  process.exitCode = await main(process.argv);
-  // scripts/bundle.js runs a sample check with this set, to record the functions that ran.
-  if (script && process.env.GPTDOCTOR_WRITE_CODE_CACHE) {
+  // scripts/bundle.js sets GPTDOCTOR_WRITE_CODE_CACHE to record the functions that ran, and
+  // GPTDOCTOR_CODE_CACHE_RUNS (a JSON array of argument lists) to run several commands first.
+  const recording = script !== undefined && Boolean(process.env.GPTDOCTOR_WRITE_CODE_CACHE);
+  const runs = recording && process.env.GPTDOCTOR_CODE_CACHE_RUNS ? JSON.parse(process.env.GPTDOCTOR_CODE_CACHE_RUNS) : [process.argv.slice(2)];
+  for (const args of runs) process.exitCode = await main([...process.argv.slice(0, 2), ...args]);
+  if (recording) {
     const header = Buffer.from(`${process.env.GPTDOCTOR_BUILD_ID}\n`, 'latin1');
     writeFileSync(process.env.GPTDOCTOR_WRITE_CODE_CACHE, Buffer.concat([header, script.createCachedData()]));
   }
