@@ -79,3 +79,33 @@ export interface RereadResult {
   changes: Array<string>
   failures: Array<string>
 }
+
+/**
+ * The recover hunt's pass over [from, to) of an open image file (a POSIX descriptor, read with
+ * pread on a libuv thread): signatures at multiples of `step`, and the bytes at each probe
+ * boundary. Unix only; elsewhere the promise rejects with ENOTSUP.
+ */
+export declare function searchFile(fd: number, options: SearchOptions): Promise<SearchResult>
+
+/** What `searchFile` looks for: see `search::Request`. */
+export interface SearchOptions {
+  from: number
+  to: number
+  size: number
+  signature: Buffer
+  step: number
+  hitLength: number
+  probeEvery: number
+  probeLength: number
+  maxHits: number
+}
+
+/** What `searchFile` found in [from, end): hits with their bytes, and probes with theirs. */
+export interface SearchResult {
+  end: number
+  hits: Array<number>
+  hitBytes: Buffer
+  hitLengths: Array<number>
+  probes: Array<number>
+  probeBytes: Buffer
+}

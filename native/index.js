@@ -840,3 +840,4 @@ module.exports.dataRanges = nativeBinding.dataRanges
 module.exports.listDrives = nativeBinding.listDrives
 module.exports.openDevice = nativeBinding.openDevice
 module.exports.probeIoctls = nativeBinding.probeIoctls
+module.exports.searchFile = nativeBinding.searchFile

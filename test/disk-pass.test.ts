@@ -1,16 +1,17 @@
-// The recover hunt's whole-disk pass (src/recover/disk-pass.ts) reads chunks three at a time and
-// searches them as their reads finish. These tests put signatures where a chunked reader can go
-// wrong (across a chunk's end, in a disk's last bytes, off the sector step, after a hole) and
-// check that each is reported once, and that every 1 MiB boundary is probed once, on a file
-// (reads in place, on libuv's threads) and on a disk that can only hand out copies.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// The recover hunt's whole-disk pass (src/recover/disk-pass.ts) searches a local file in the
+// native addon, 16 MiB stretches four at a time, and any other disk by reading chunks three at a
+// time. These tests put signatures where either can go wrong (across a chunk's or a piece's end,
+// in a disk's last bytes, off the sector step, after a hole) and check that each is reported
+// once, and that every 1 MiB boundary is probed once: on a file searched by the addon, on the
+// same file read in chunks (in place, on libuv's threads) and on a disk that hands out copies.
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BlockSource } from '../src/disk/block-source.js';
 import { FileSource } from '../src/disk/file-source.js';
 import { MemorySource } from '../src/disk/memory-source.js';
-import { CHUNK_SIZE, PROBE_BYTES, passOverDisk } from '../src/recover/disk-pass.js';
+import { CHUNK_SIZE, HIT_BYTES, PROBE_BYTES, STRETCH_SIZE, passOverDisk, stretchBounds } from '../src/recover/disk-pass.js';
 
 const MIB = 1024 * 1024;
 const SIG = Buffer.from('EFI PART', 'latin1');
@@ -24,7 +25,8 @@ function diskWith(size: number, at: number[]): Uint8Array {
   return disk;
 }
 
-async function pass(source: BlockSource, step = 512): Promise<{ hits: number[]; probes: number[]; sectors: string[]; progress: number[] }> {
+async function pass(source: BlockSource, step = 512): Promise<{ hits: number[]; probes: number[]; sectors: string[]; progress: number[]; hitBytes: Map<number, Buffer> }> {
+  const hitBytes = new Map<number, Buffer>();
   const hits: number[] = [];
   const probes: number[] = [];
   const sectors: string[] = [];
@@ -37,6 +39,8 @@ async function pass(source: BlockSource, step = 512): Promise<{ hits: number[]; 
       onHit: (position, bytes) => {
         hits.push(position);
         sectors.push(Buffer.from(bytes.subarray(0, 8)).toString('latin1'));
+        expect(bytes.length).toBeGreaterThanOrEqual(Math.min(HIT_BYTES, source.size - position));
+        hitBytes.set(position, Buffer.from(bytes.subarray(0, HIT_BYTES)));
       },
       onProbe: (bytes, offset) => {
         expect(bytes.length).toBe(PROBE_BYTES);
@@ -48,33 +52,60 @@ async function pass(source: BlockSource, step = 512): Promise<{ hits: number[]; 
       progress.push(done);
     },
   );
-  return { hits: hits.sort((a, b) => a - b), probes: probes.sort((a, b) => a - b), sectors, progress };
+  return { hits: hits.sort((a, b) => a - b), probes: probes.sort((a, b) => a - b), sectors, progress, hitBytes };
 }
 
-/** The same bytes as a file (FileSource reads in place) and as a disk that only hands out copies. */
-function bothSources(name: string, bytes: Uint8Array): Array<[string, () => Promise<BlockSource>]> {
+/** A file whose reads the pass must do itself: the FileSource without its native searcher. */
+function readInChunks(file: FileSource): BlockSource {
+  return {
+    path: file.path,
+    format: file.format,
+    size: file.size,
+    writable: false,
+    get bytesRead() {
+      return file.bytesRead;
+    },
+    read: (offset, length) => file.read(offset, length),
+    readInto: (target, offset) => file.readInto(target, offset),
+    dataRanges: () => file.dataRanges(),
+    close: () => file.close(),
+  };
+}
+
+/** A file whose pass runs in the addon; where there should be an addon, its absence fails the test. */
+async function searchedNatively(path: string): Promise<BlockSource> {
+  const file = await FileSource.open(path);
+  if (process.platform !== 'win32') expect(await file.signatureSearcher(), 'the addon searches local files on Unix').toBeDefined();
+  return file;
+}
+
+/** The same bytes as a file searched by the addon, as a file read in chunks, and as a disk that only hands out copies. */
+function allSources(name: string, bytes: Uint8Array): Array<[string, () => Promise<BlockSource>]> {
   const path = join(dir, name);
   writeFileSync(path, bytes);
   return [
-    ['a file', () => FileSource.open(path)],
+    ['a file, searched by the addon', () => searchedNatively(path)],
+    ['a file read in chunks', async () => readInChunks(await FileSource.open(path))],
     ['a disk without readInto', async () => new MemorySource(name, new Uint8Array(bytes))], // copies only
   ];
 }
 
 describe('the whole-disk pass', () => {
-  const size = 3 * CHUNK_SIZE + 5 * MIB + 1536; // chunks, then a short last chunk that ends off a MiB
-  const onSectors = [0, 512, CHUNK_SIZE - 512, CHUNK_SIZE, 2 * CHUNK_SIZE + 4096, size - 512];
+  // Chunks, then a short last chunk that ends off a MiB; more than one native stretch.
+  const size = STRETCH_SIZE + 3 * CHUNK_SIZE + 5 * MIB + 1536;
+  const onSectors = [0, 512, MIB - 512, CHUNK_SIZE - 512, CHUNK_SIZE, 2 * CHUNK_SIZE + 4096, STRETCH_SIZE - 512, STRETCH_SIZE, size - 512];
   const straddling = CHUNK_SIZE * 2 - 4; // starts in one chunk, ends in the next: not on a sector
   const offStep = [100, CHUNK_SIZE + 8];
   const bytes = diskWith(size, [...onSectors, straddling, ...offStep]);
 
-  for (const [kind, open] of bothSources('layout.img', bytes)) {
+  for (const [kind, open] of allSources('layout.img', bytes)) {
     it(`reports each signature on a sector once, in any chunk, and none off the step (${kind})`, async () => {
       const source = await open();
-      const { hits, sectors } = await pass(source);
+      const { hits, sectors, hitBytes } = await pass(source);
       await source.close();
       expect(hits).toEqual(onSectors);
       expect(new Set(sectors)).toEqual(new Set(['EFI PART']));
+      for (const at of onSectors) expect(hitBytes.get(at)!.equals(bytes.subarray(at, at + HIT_BYTES)), `the bytes at ${at}`).toBe(true);
     });
 
     it(`finds a signature that straddles two chunks when the step allows it (${kind})`, async () => {
@@ -96,6 +127,60 @@ describe('the whole-disk pass', () => {
       expect(progress.at(-1)).toBe(size);
     });
   }
+
+  const everySector = 2 * STRETCH_SIZE + 3 * MIB;
+  const full = diskWith(everySector, Array.from({ length: everySector / 512 }, (_, i) => i * 512));
+  for (const [kind, open] of allSources('full.img', full)) {
+    it(`reports every signature of a disk full of them once (${kind})`, async () => {
+      const source = await open();
+      const { hits } = await pass(source);
+      await source.close();
+      expect(hits.length).toBe(everySector / 512);
+      expect(hits.every((h, i) => h === i * 512)).toBe(true);
+    });
+  }
+
+  it('searches only the data of a sparse file, natively, and finds what is there', async () => {
+    const path = join(dir, 'sparse.img');
+    const fd = openSync(path, 'w');
+    const data = diskWith(3 * MIB, [MIB + 1024]);
+    writeSync(fd, data, 0, data.length, 40 * MIB + 512 * 1024); // data from 40.5 MiB to 43.5 MiB
+    closeSync(fd);
+    const size = 64 * MIB;
+    const grow = openSync(path, 'r+');
+    writeSync(grow, Buffer.from('end'), 0, 3, size - 3); // a last byte, so the file is 64 MiB
+    closeSync(grow);
+    const source = await searchedNatively(path);
+    const ranges = await source.dataRanges!();
+    expect(ranges.reduce((sum, [a, b]) => sum + b - a, 0), 'the file has holes').toBeLessThan(16 * MIB);
+    const { hits, probes } = await pass(source);
+    await source.close();
+    expect(hits).toEqual([41 * MIB + 512 * 1024 + 1024]);
+    expect(probes).toEqual(expect.arrayContaining([41, 42, 43].map((m) => m * MIB)));
+    expect(source.bytesRead).toBeLessThan(16 * MIB);
+  });
+
+  it.runIf(process.platform !== 'win32')('never searches through a file once it is closed', async () => {
+    const path = join(dir, 'closed.img');
+    writeFileSync(path, diskWith(MIB, [512]));
+    const file = await FileSource.open(path);
+    const searcher = (await file.signatureSearcher())!;
+    await file.close();
+    await expect(searcher({ from: 0, to: MIB, signature: SIG, step: 512, hitLength: 512, probeEvery: MIB, probeLength: 8, maxHits: 1 })).rejects.toThrow('was closed before the search');
+  });
+
+  it('cuts the data ranges into disjoint stretches that start on a MiB unless the one before ended later', () => {
+    expect([...stretchBounds([[0, 40 * MIB]], 40 * MIB, STRETCH_SIZE)]).toEqual([
+      [0, 16 * MIB],
+      [16 * MIB, 32 * MIB],
+      [32 * MIB, 40 * MIB],
+    ]);
+    expect([...stretchBounds([[3 * MIB + 5, 3 * MIB + 900], [3 * MIB + 1000, 5 * MIB], [9 * MIB + 7, 100 * MIB]], 10 * MIB, STRETCH_SIZE)]).toEqual([
+      [3 * MIB, 3 * MIB + 900],
+      [3 * MIB + 900, 5 * MIB],
+      [9 * MIB, 10 * MIB],
+    ]);
+  });
 
   it('a failed read fails the pass only once no other read is in flight, and no read starts after it', async () => {
     const memory = new MemorySource('failing', diskWith(12 * CHUNK_SIZE, []));

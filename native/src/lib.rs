@@ -13,6 +13,10 @@ mod partition_sync;
 mod ioctl_numbers;
 #[cfg(unix)]
 mod posix;
+// Used on Unix only (searchFile takes a POSIX descriptor); compiled everywhere for its tests.
+#[cfg_attr(not(unix), allow(dead_code))]
+mod search;
+mod search_binding;
 #[cfg_attr(not(windows), allow(dead_code))]
 mod win_structs;
 // Decided on every platform (and tested), carried out by Windows only.
@@ -25,7 +29,7 @@ use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
 use std::sync::{Arc, Mutex};
 
-fn to_napi(err: std::io::Error, what: &str) -> Error {
+pub(crate) fn to_napi(err: std::io::Error, what: &str) -> Error {
     let os_name = device::error_name(&err).map(|n| format!(" [{n}]")).unwrap_or_default();
     Error::new(Status::GenericFailure, format!("{}: {}: {}{}", device::error_code(&err), what, err, os_name))
 }
@@ -352,3 +356,4 @@ impl Task for ProbeTask {
 pub fn probe_ioctls(path: String, write: bool) -> AsyncTask<ProbeTask> {
     AsyncTask::new(ProbeTask { path, write })
 }
+

@@ -50,6 +50,13 @@ export interface ReadableDisk {
    * reading it from the page cache.
    */
   readInto?(target: Uint8Array, offset: number): Promise<number>;
+  /**
+   * A search over this disk's bytes that runs in the native addon (native/src/search.rs): the
+   * recover hunt's pass, which then copies each piece into a buffer that stays in the CPU's cache
+   * instead of 4 MiB chunks into JS. Local image files offer one on Unix where the addon loads;
+   * undefined otherwise, and the hunt reads chunks itself.
+   */
+  signatureSearcher?(): Promise<SignatureSearcher | undefined>;
   close(): Promise<void>;
   /** Bytes handed out by read() so far: used by tests and benchmarks to prove we read little. */
   readonly bytesRead: number;
@@ -63,6 +70,31 @@ export interface ReadableDisk {
   /** Disks read over a network: response body bytes received so far (what the reads cost). */
   readonly bytesTransferred?: number;
 }
+
+/** What a SignatureSearcher looks for in [from, to) of a disk. */
+export interface SignatureSearch {
+  from: number;
+  to: number;
+  signature: Uint8Array;
+  /** Signatures count only at multiples of this. */
+  step: number;
+  /** Bytes handed back from each signature on (fewer at the disk's end). */
+  hitLength: number;
+  /** The bytes at each multiple of probeEvery are handed back, probeLength of them, when whole. */
+  probeEvery: number;
+  probeLength: number;
+  /** The search may stop early, after the piece in which this many signatures were found. */
+  maxHits: number;
+}
+
+export interface SignatureFinds {
+  /** Where the search stopped: `to`, or earlier after maxHits (search again from here). */
+  end: number;
+  hits: Array<{ position: number; bytes: Uint8Array }>;
+  probes: Array<{ offset: number; bytes: Uint8Array }>;
+}
+
+export type SignatureSearcher = (search: SignatureSearch) => Promise<SignatureFinds>;
 
 /** A disk opened for writing: what write/ (the write protocol) takes, and nothing less. */
 export interface WritableDisk extends ReadableDisk {

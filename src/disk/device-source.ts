@@ -3,7 +3,7 @@ import { DiskError, systemErrorCode, type BlockSource, type PartitionExtent, typ
 import { embeddedAddonFile } from './embedded-addon.js';
 
 /** The napi-rs addon's surface, as napi-rs generates it from native/src/lib.rs (ts_return_type). */
-type NativeAddon = Pick<typeof import('../../native/index.js'), 'openDevice' | 'listDrives' | 'dataRanges'>;
+type NativeAddon = Pick<typeof import('../../native/index.js'), 'openDevice' | 'listDrives' | 'dataRanges' | 'searchFile'>;
 type NativeDevice = import('../../native/index.js').NativeDevice;
 export type NativeDrive = import('../../native/index.js').Drive;
 
@@ -40,7 +40,7 @@ export function loadAddon(): NativeAddon {
 }
 
 /** Turns "EBUSY: what: why" from the addon into a DiskError with that code. */
-function nativeError(err: unknown, path: string): DiskError {
+export function nativeError(err: unknown, path: string): DiskError {
   const message = err instanceof Error ? err.message : String(err);
   const m = /^(E[A-Z]+): (.*)$/s.exec(message);
   const code = systemErrorCode({ code: m?.[1] });

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, read as readAsync, readSync, writeSync } from 'node:fs';
-import { DiskError, systemErrorCode, type BlockSource, type SourceFormat } from './block-source.js';
+import { DiskError, systemErrorCode, type BlockSource, type SignatureSearcher, type SourceFormat } from './block-source.js';
 import { onNetworkFileSystem } from './network-fs.js';
 import { HEAD_BYTES, ReadCache } from './read-cache.js';
 
@@ -182,6 +182,38 @@ export class FileSource implements BlockSource {
     } catch {
       return [[0, this.size]];
     }
+  }
+
+  /**
+   * The addon's pread-based search over this file's descriptor (Unix; see ReadableDisk). Not for
+   * a file on a network share, whose reads go through the read cache, nor where the addon is
+   * missing or older than the search.
+   */
+  async signatureSearcher(): Promise<SignatureSearcher | undefined> {
+    if (this.cache || process.platform === 'win32') return undefined;
+    const { loadAddon, nativeError } = await import('./device-source.js');
+    let searchFile;
+    try {
+      ({ searchFile } = loadAddon());
+    } catch {
+      return undefined;
+    }
+    if (typeof searchFile !== 'function') return undefined;
+    return async (search) => {
+      // A closed descriptor's number may already belong to another file: never search through it.
+      if (this.closed) throw new DiskError('EIO', `${this.path} was closed before the search`);
+      const found = await searchFile(this.fd, { ...search, size: this.size, signature: Buffer.from(search.signature) }).catch((err: unknown) => {
+        throw nativeError(err, this.path);
+      });
+      this.read_ += found.end - search.from;
+      let at = 0;
+      const hits = found.hits.map((position, i) => {
+        const bytes = found.hitBytes.subarray(at, (at += found.hitLengths[i]!));
+        return { position, bytes };
+      });
+      const probes = found.probes.map((offset, i) => ({ offset, bytes: found.probeBytes.subarray(i * search.probeLength, (i + 1) * search.probeLength) }));
+      return { end: found.end, hits, probes };
+    };
   }
 
   /**

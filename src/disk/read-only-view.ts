@@ -46,6 +46,11 @@ export abstract class ReadOnlyView implements BlockSource {
     return this.viewed.readInto?.bind(this.viewed);
   }
 
+  /** Where the viewed disk searches natively (a raw decompressed copy is a file), so does the view. */
+  get signatureSearcher(): BlockSource['signatureSearcher'] {
+    return this.viewed.signatureSearcher?.bind(this.viewed);
+  }
+
   async dataRanges(): Promise<Array<[number, number]>> {
     return sourceRanges(this.viewed);
   }
