@@ -115,18 +115,3 @@ describe.runIf(haveShare())('images on a network share (a FUSE share, scripts/sl
     expect(strip(remote.stdout)).toEqual(strip(local.stdout));
   });
 });
-
-describe('a local image file', () => {
-  const dir = tempDir();
-  afterAll(() => dir.cleanup());
-
-  it('keeps nothing: each read goes to the page cache, which is cheaper than copying windows', async () => {
-    const source = await FileSource.open(fixtureFile('linux', dir.path));
-    try {
-      await checkDisk(source, { profile: 'structure' });
-      expect(source.systemReads).toBeGreaterThan(2);
-    } finally {
-      await source.close();
-    }
-  });
-});

@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, read as readAsync, readSync, writeSync } from 'node:fs';
 import { DiskError, systemErrorCode, type BlockSource, type SignatureSearcher, type SourceFormat } from './block-source.js';
+import { EndWindows } from './end-windows.js';
 import { onNetworkFileSystem } from './network-fs.js';
 import { HEAD_BYTES, ReadCache } from './read-cache.js';
 
@@ -47,6 +48,8 @@ export class FileSource implements BlockSource {
    * wait for their round trips side by side.
    */
   private readonly cache: ReadCache | undefined;
+  /** Locally, a read-only file's two ends, each read once (end-windows.ts): a check's reads fall there. */
+  private readonly ends: EndWindows | undefined;
 
   private constructor(
     readonly path: string,
@@ -58,6 +61,8 @@ export class FileSource implements BlockSource {
     remote = false,
   ) {
     this.cache = remote && !writable ? new ReadCache(size, (start, end) => this.fetchRange(start, end)) : undefined;
+    // Not for a file opened for writing: what it writes must be what it reads back.
+    this.ends = !remote && !writable ? new EndWindows(size, (buffer, offset) => this.readFully(buffer, offset)) : undefined;
   }
 
   /**
@@ -116,6 +121,11 @@ export class FileSource implements BlockSource {
       const bytes = await this.cache.read(offset, length);
       this.read_ += bytes.length;
       return bytes;
+    }
+    const windowed = this.ends?.read(offset, length);
+    if (windowed) {
+      this.read_ += windowed.length;
+      return windowed;
     }
     const buffer = new Uint8Array(Math.max(0, Math.min(length, this.size - offset)));
     const done = this.readFully(buffer, offset);
