@@ -61,23 +61,28 @@ export async function passOverDisk(source: BlockSource, signature: Uint8Array, s
       throw err;
     }
   };
-  const workers = searcher ? searchStretches(searcher, ranges, source.size, signature, step, reports, done, () => failed) : readChunks(source, ranges, signature, step, reports, done, () => failed);
+  const job: PassJob = { ranges, size: source.size, signature, step, reports, done, stopped: () => failed };
+  const workers = searcher ? searchStretches(searcher, job) : readChunks(source, job);
   const outcomes = await Promise.allSettled(workers.map(guarded));
   const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failure) throw failure.reason;
 }
 
+/** What both ways of the pass are given. */
+interface PassJob {
+  ranges: ReadonlyArray<Readonly<[number, number]>>;
+  size: number;
+  signature: Uint8Array;
+  step: number;
+  reports: PassReports;
+  /** Called with the end of each piece searched, in any order. */
+  done: (end: number) => void;
+  /** True once a worker has failed: the others stop after the piece in hand. */
+  stopped: () => boolean;
+}
+
 /** The native way: workers that each hand 16 MiB stretches to the searcher until none is left. */
-function searchStretches(
-  searcher: SignatureSearcher,
-  ranges: ReadonlyArray<Readonly<[number, number]>>,
-  size: number,
-  signature: Uint8Array,
-  step: number,
-  reports: PassReports,
-  done: (end: number) => void,
-  stopped: () => boolean,
-): Array<() => Promise<void>> {
+function searchStretches(searcher: SignatureSearcher, { ranges, size, signature, step, reports, done, stopped }: PassJob): Array<() => Promise<void>> {
   const stretches = stretchBounds(ranges, size, STRETCH_SIZE);
   const search = { signature, step, hitLength: HIT_BYTES, probeEvery: MIB, probeLength: PROBE_BYTES, maxHits: HITS_PER_SEARCH };
   const worker = async (): Promise<void> => {
@@ -96,15 +101,7 @@ function searchStretches(
 }
 
 /** The JS way: readers that each read 4 MiB chunks into their own buffer and search them. */
-function readChunks(
-  source: BlockSource,
-  ranges: ReadonlyArray<Readonly<[number, number]>>,
-  signature: Uint8Array,
-  step: number,
-  reports: PassReports,
-  done: (end: number) => void,
-  stopped: () => boolean,
-): Array<() => Promise<void>> {
+function readChunks(source: BlockSource, { ranges, signature, step, reports, done, stopped }: PassJob): Array<() => Promise<void>> {
   const chunks = chunkStarts(ranges, source.size, CHUNK_SIZE);
   const needle = Buffer.from(signature);
   const reader = async (): Promise<void> => {
