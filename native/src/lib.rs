@@ -356,4 +356,3 @@ impl Task for ProbeTask {
 pub fn probe_ioctls(path: String, write: bool) -> AsyncTask<ProbeTask> {
     AsyncTask::new(ProbeTask { path, write })
 }
-

@@ -4,8 +4,8 @@
 //! Why here rather than in JS: the pass is a copy out of the page cache. Read in 1 MiB pieces
 //! into one reused buffer, the copy stays in this core's cache and only the sector starts are
 //! looked at; JS must take 4 MiB reads through libuv and its promises to keep the per-read cost
-//! down, and those copies go out to memory and back. Measured on a cached 1 GiB image, two
-//! calls in flight: about 70 ms against 88 ms for the JS pass.
+//! down, and those copies go out to memory and back. Measured on a cached 1 GiB image, four
+//! calls in flight: about 88 ms against 110 ms for the JS pass.
 //!
 //! `scan_piece` decides what one piece holds (pure, tested as sentences); `search` reads.
 

@@ -2,7 +2,7 @@
  * Both ends of a read-only local image, each read once, in one system call, the first time a read
  * falls in it. A structure check's reads all lie at the ends: the format sniff (the first KiBs, a
  * footer), the MBR, the primary header and array, the backup array and header. With 512-byte
- * sectors and 128 entries they span 17 KiB at each end, with 4096-byte sectors 24 KiB, so 32 KiB
+ * sectors and 128 entries they span 17 KiB at each end, with 4096-byte sectors 24 KiB, so 24 KiB
  * windows turn a check's nine reads into two (issue #20: "the same layer cuts local reads").
  *
  * Each read gets its own copy, as a read of the file would: callers may change what they are

@@ -102,7 +102,7 @@ function searchStretches(searcher: SignatureSearcher, { ranges, size, signature,
 
 /** The JS way: readers that each read 4 MiB chunks into their own buffer and search them. */
 function readChunks(source: BlockSource, { ranges, signature, step, reports, done, stopped }: PassJob): Array<() => Promise<void>> {
-  const chunks = chunkStarts(ranges, source.size, CHUNK_SIZE);
+  const chunks = chunkStarts(ranges, source.size);
   const needle = Buffer.from(signature);
   const reader = async (): Promise<void> => {
     // One buffer per reader where the disk can read into it (see ReadableDisk.readInto). Each
@@ -129,14 +129,14 @@ function readChunks(source: BlockSource, { ranges, signature, step, reports, don
  * so a range over a whole (huge) disk costs nothing until its chunks are read; a chunk shared by
  * neighbouring ranges is given once.
  */
-export function* chunkStarts(ranges: ReadonlyArray<Readonly<[number, number]>>, size: number, chunkSize = CHUNK_SIZE): Generator<number> {
+export function* chunkStarts(ranges: ReadonlyArray<Readonly<[number, number]>>, size: number): Generator<number> {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
   let next = 0; // the first chunk not given yet
   for (const [from, to] of sorted) {
     const end = Math.min(to, size);
-    for (let c = Math.max(Math.floor(from / chunkSize) * chunkSize, next); c < end; c += chunkSize) {
+    for (let c = Math.max(Math.floor(from / CHUNK_SIZE) * CHUNK_SIZE, next); c < end; c += CHUNK_SIZE) {
       yield c;
-      next = c + chunkSize;
+      next = c + CHUNK_SIZE;
     }
   }
 }
