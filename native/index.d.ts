@@ -103,6 +103,8 @@ export interface SearchOptions {
 /** What `searchFile` found in [from, end): hits with their bytes, and probes with theirs. */
 export interface SearchResult {
   end: number
+  /** The file ended before the size it was searched with: it shrank after it was opened. */
+  short: boolean
   hits: Array<number>
   hitBytes: Buffer
   hitLengths: Array<number>

@@ -4,7 +4,7 @@
 // in a disk's last bytes, off the sector step, after a hole) and check that each is reported
 // once, and that every 1 MiB boundary is probed once: on a file searched by the addon, on the
 // same file read in chunks (in place, on libuv's threads) and on a disk that hands out copies.
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -167,6 +167,40 @@ describe('the whole-disk pass', () => {
     const searcher = (await file.signatureSearcher())!;
     await file.close();
     await expect(searcher({ from: 0, to: MIB, signature: SIG, step: 512, hitLength: 512, probeEvery: MIB, probeLength: 8, maxHits: 1 })).rejects.toThrow('was closed before the search');
+  });
+
+  // A file another program truncates under the hunt: on Linux the addon's mapping of it faults
+  // (SIGBUS, which would end this test process) and the stretch is read again, short. Each way
+  // refuses with ECHANGED rather than reporting the hunt of half a disk.
+  for (const [kind, open] of [
+    ['searched by the addon', (path: string) => searchedNatively(path)],
+    ['read in chunks', async (path: string) => readInChunks(await FileSource.open(path))],
+  ] as const) {
+    it(`refuses a file that shrank after it was opened, with ECHANGED (${kind})`, async () => {
+      const path = join(dir, `shrinking-${kind.split(' ')[0]}.img`);
+      writeFileSync(path, diskWith(STRETCH_SIZE + 4 * MIB, [512, STRETCH_SIZE + MIB]));
+      const source = await open(path);
+      truncateSync(path, 3 * MIB + 4096);
+      await expect(pass(source)).rejects.toMatchObject({ code: 'ECHANGED', message: expect.stringContaining(`${path} shrank while it was searched`) });
+      await source.close();
+    });
+  }
+
+  it('refuses a file that shrinks while the chunks are being read', async () => {
+    const path = join(dir, 'shrinks-midway.img');
+    writeFileSync(path, diskWith(6 * CHUNK_SIZE, []));
+    const file = await FileSource.open(path);
+    const chunks = readInChunks(file);
+    let reads = 0;
+    const shrinking: BlockSource = {
+      ...chunks,
+      readInto: async (target, offset) => {
+        if (reads++ === 1) truncateSync(path, 2 * CHUNK_SIZE + 1000);
+        return file.readInto(target, offset);
+      },
+    };
+    await expect(pass(shrinking)).rejects.toMatchObject({ code: 'ECHANGED' });
+    await file.close();
   });
 
   it('cuts the data ranges into disjoint stretches that start on a MiB unless the one before ended later', () => {

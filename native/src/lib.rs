@@ -17,6 +17,11 @@ mod posix;
 #[cfg_attr(not(unix), allow(dead_code))]
 mod search;
 mod search_binding;
+// The hunt maps its stretches on Linux only; elsewhere it reads them (search.rs).
+#[cfg(target_os = "linux")]
+mod fault_guard;
+#[cfg(target_os = "linux")]
+mod mapped;
 #[cfg_attr(not(windows), allow(dead_code))]
 mod win_structs;
 // Decided on every platform (and tested), carried out by Windows only.

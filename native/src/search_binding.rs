@@ -1,5 +1,5 @@
-//! napi layer for the recover hunt's native pass (`search`): `searchFile` runs on the libuv
-//! thread pool (AsyncTask) over a descriptor the JS side holds open.
+//! napi layer for the recover hunt's native pass (`search`, `mapped`): `searchFile` runs on the
+//! libuv thread pool (AsyncTask) over a descriptor the JS side holds open.
 
 use crate::search;
 #[cfg(unix)]
@@ -26,6 +26,8 @@ pub struct SearchOptions {
 #[napi(object)]
 pub struct SearchResult {
     pub end: f64,
+    /// The file ended before the size it was searched with: it shrank after it was opened.
+    pub short: bool,
     pub hits: Vec<f64>,
     pub hit_bytes: Buffer,
     pub hit_lengths: Vec<u32>,
@@ -51,7 +53,13 @@ impl Task for SearchTask {
         // call's promise settles (the recover pass closes the disk only after every search ends);
         // ManuallyDrop keeps this File from closing it.
         let file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(self.fd) });
-        search::search(&|buf, offset| file.read_at(buf, offset), &self.request).map_err(|e| to_napi(e, "cannot read the image"))
+        // Mapped where it can be (Linux), and read where it cannot, or where the mapping faulted.
+        #[cfg(target_os = "linux")]
+        if let Some(found) = crate::mapped::search(&file, &self.request) {
+            return found.map_err(|e| to_napi(e, "cannot read the image"));
+        }
+        let read_at = |buf: &mut [u8], offset: u64| file.read_at(buf, offset);
+        search::search(&mut search::ReadPieces::new(&read_at, &self.request), &self.request).map_err(|e| to_napi(e, "cannot read the image"))
     }
     #[cfg(not(unix))]
     fn compute(&mut self) -> Result<search::Found> {
@@ -60,6 +68,7 @@ impl Task for SearchTask {
     fn resolve(&mut self, _env: Env, found: search::Found) -> Result<SearchResult> {
         Ok(SearchResult {
             end: found.end as f64,
+            short: found.short,
             hits: found.hits.into_iter().map(|h| h as f64).collect(),
             hit_bytes: found.hit_bytes.into(),
             hit_lengths: found.hit_lengths,

@@ -90,6 +90,8 @@ export interface SignatureSearch {
 export interface SignatureFinds {
   /** Where the search stopped: `to`, or earlier after maxHits (search again from here). */
   end: number;
+  /** The disk ended before its size: the file shrank after it was opened. */
+  short?: boolean;
   hits: Array<{ position: number; bytes: Uint8Array }>;
   probes: Array<{ offset: number; bytes: Uint8Array }>;
 }

@@ -184,8 +184,10 @@ export class FileSource implements BlockSource {
     // As many 512-byte blocks allocated as the file is long: it has no holes to ask the addon for
     // (loading it and seeking through the file cost more than the rest of a small hunt). Blocks
     // preallocated past the end can hide holes here; they are then read as the zeros they are.
-    const { blocks } = fstatSync(this.fd);
-    if (blocks > 0 && blocks * 512 >= this.size) return [[0, this.size]];
+    const { blocks, size } = fstatSync(this.fd);
+    // A file that shrank since it was opened: its holes would hide that, so the whole disk is
+    // given, and the pass that reads it finds it short and says so (recover/disk-pass.ts).
+    if (size < this.size || (blocks > 0 && blocks * 512 >= this.size)) return [[0, this.size]];
     try {
       const { loadAddon } = await import('./device-source.js');
       return (await loadAddon().dataRanges(this.path)).map(([a, b]) => [a!, b!] as [number, number]);
@@ -195,7 +197,8 @@ export class FileSource implements BlockSource {
   }
 
   /**
-   * The addon's pread-based search over this file's descriptor (Unix; see ReadableDisk). Not for
+   * The addon's search over this file's descriptor (Unix; see ReadableDisk): mapped on Linux,
+   * read with pread elsewhere. Not for
    * a file on a network share, whose reads go through the read cache, nor where the addon is
    * missing or older than the search.
    */
@@ -222,7 +225,7 @@ export class FileSource implements BlockSource {
         return { position, bytes };
       });
       const probes = found.probes.map((offset, i) => ({ offset, bytes: found.probeBytes.subarray(i * search.probeLength, (i + 1) * search.probeLength) }));
-      return { end: found.end, hits, probes };
+      return { end: found.end, short: found.short === true, hits, probes };
     };
   }
 
