@@ -81,9 +81,9 @@ export interface RereadResult {
 }
 
 /**
- * The recover hunt's pass over [from, to) of an open image file (a POSIX descriptor, read with
- * pread on a libuv thread): signatures at multiples of `step`, and the bytes at each probe
- * boundary. Unix only; elsewhere the promise rejects with ENOTSUP.
+ * The recover hunt's pass over [from, to) of an open image file (a POSIX descriptor, on a libuv
+ * thread; mapped on Linux, read with pread elsewhere): signatures at multiples of `step`, and the
+ * bytes at each probe boundary. Unix only; elsewhere the promise rejects with ENOTSUP.
  */
 export declare function searchFile(fd: number, options: SearchOptions): Promise<SearchResult>
 

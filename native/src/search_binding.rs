@@ -78,9 +78,9 @@ impl Task for SearchTask {
     }
 }
 
-/// The recover hunt's pass over [from, to) of an open image file (a POSIX descriptor, read with
-/// pread on a libuv thread): signatures at multiples of `step`, and the bytes at each probe
-/// boundary. Unix only; elsewhere the promise rejects with ENOTSUP.
+/// The recover hunt's pass over [from, to) of an open image file (a POSIX descriptor, on a libuv
+/// thread; mapped on Linux, read with pread elsewhere): signatures at multiples of `step`, and the
+/// bytes at each probe boundary. Unix only; elsewhere the promise rejects with ENOTSUP.
 #[napi(ts_return_type = "Promise<SearchResult>")]
 pub fn search_file(fd: i32, options: SearchOptions) -> Result<AsyncTask<SearchTask>> {
     if options.step == 0 || options.probe_every == 0 || options.signature.is_empty() {

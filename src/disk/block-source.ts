@@ -52,9 +52,9 @@ export interface ReadableDisk {
   readInto?(target: Uint8Array, offset: number): Promise<number>;
   /**
    * A search over this disk's bytes that runs in the native addon (native/src/search.rs): the
-   * recover hunt's pass, which then copies each piece into a buffer that stays in the CPU's cache
-   * instead of 4 MiB chunks into JS. Local image files offer one on Unix where the addon loads;
-   * undefined otherwise, and the hunt reads chunks itself.
+   * recover hunt's pass, which then maps each stretch (Linux) or reads it in pieces that stay in
+   * the CPU's cache, instead of copying 4 MiB chunks into JS. Local image files offer one on Unix
+   * where the addon loads; undefined otherwise, and the hunt reads chunks itself.
    */
   signatureSearcher?(): Promise<SignatureSearcher | undefined>;
   close(): Promise<void>;

@@ -198,9 +198,8 @@ export class FileSource implements BlockSource {
 
   /**
    * The addon's search over this file's descriptor (Unix; see ReadableDisk): mapped on Linux,
-   * read with pread elsewhere. Not for
-   * a file on a network share, whose reads go through the read cache, nor where the addon is
-   * missing or older than the search.
+   * read with pread elsewhere. Not for a file on a network share, whose reads go through the read
+   * cache, nor where the addon is missing or older than the search.
    */
   async signatureSearcher(): Promise<SignatureSearcher | undefined> {
     if (this.cache || process.platform === 'win32') return undefined;
